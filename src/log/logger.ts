@@ -1,0 +1,53 @@
+/**
+ * The pino logger kubeward writes JSON logs with. Secrets never reach a log
+ * line: known secret-bearing paths are censored, and request logs only ever
+ * contain the fields listed in {@link requestLogFields}.
+ */
+import { pino, type Logger, type DestinationStream } from "pino";
+
+export type { Logger };
+
+/** Paths pino censors wherever they appear. */
+export const REDACTED_PATHS = [
+  "token", "*.token", "password", "*.password", "secret", "*.secret",
+  "clientSecret", "*.clientSecret", "authorization", "*.authorization",
+  "cookie", "*.cookie", "headers", "*.headers", "req.headers", "res.headers",
+  "idToken", "*.idToken", "refreshToken", "*.refreshToken", "accessToken", "*.accessToken",
+];
+
+export interface LoggerOptions {
+  readonly level: string;
+  /** Where lines go; stdout when absent (tests pass a stream to read). */
+  readonly destination?: DestinationStream;
+}
+
+/** Builds the process logger. */
+export function createLogger(options: LoggerOptions): Logger {
+  return pino(
+    {
+      level: options.level,
+      base: { service: "kubeward" },
+      redact: { paths: REDACTED_PATHS, censor: "[redacted]" },
+      timestamp: pino.stdTimeFunctions.isoTime,
+      formatters: { level: (label) => ({ level: label }) },
+    },
+    options.destination,
+  );
+}
+
+/** The only fields a request log line may carry. */
+export const requestLogFields = [
+  "method", "path", "verb", "class", "code", "durationMs", "user", "reason", "remote", "upgrade",
+] as const;
+
+export type RequestLogEntry = Partial<Record<(typeof requestLogFields)[number], string | number | boolean>>;
+
+/** Keeps only the allowlisted fields of a request log entry. */
+export function requestLogEntry(fields: Record<string, unknown>): RequestLogEntry {
+  const out: RequestLogEntry = {};
+  for (const k of requestLogFields) {
+    const v = fields[k];
+    if (typeof v === "string" || typeof v === "number" || typeof v === "boolean") out[k] = v;
+  }
+  return out;
+}
