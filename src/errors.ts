@@ -50,6 +50,9 @@ export const CATALOGUE = {
   // Issuer discovery and keys.
   issuer_unavailable: { status: 503, summary: "the OIDC issuer is not reachable" },
   issuer_invalid: { status: 502, summary: "the OIDC issuer answered with an invalid document" },
+  // Issuer storage.
+  storage_conflict: { status: 409, summary: "an object with this id already exists" },
+  storage_unavailable: { status: 503, summary: "the issuer's storage cannot be used" },
   // Process level.
   shutting_down: { status: 503, summary: "the proxy is shutting down" },
   config_invalid: { status: 500, summary: "the configuration is not valid" },
