@@ -1,0 +1,119 @@
+/**
+ * The token authenticator for one OIDC issuer: discovers its keys in the
+ * background (retrying until it succeeds, as kube-apiserver does), then
+ * verifies tokens and maps their claims to a Kubernetes identity.
+ */
+import type { OidcIssuerConfig } from "../config/types.ts";
+import type { Clock } from "../clock.ts";
+import type { Logger } from "../log/logger.ts";
+import type { Metrics } from "../metrics/metrics.ts";
+import { KubewardError } from "../errors.ts";
+import type { Authentication, TokenAuthenticator } from "./authenticator.ts";
+import { mapClaims } from "./claim-mapping.ts";
+import { discoverJwksUri } from "./discovery.ts";
+import { createIssuerAgent, createJsonGetter, type JsonGetter } from "./http-json.ts";
+import { JwksCache } from "./jwks-cache.ts";
+import { parseJwt } from "./jwt-parse.ts";
+import { numericDateMs, verifyJwt } from "./verify-jwt.ts";
+
+/** Timing knobs of one issuer's key handling. */
+export interface OidcTiming {
+  /** Least time between refetches triggered by unknown keys. */
+  readonly jwksMinRefetchIntervalMs: number;
+  /** Background JWKS refresh period. */
+  readonly jwksRefreshIntervalMs: number;
+  /** First retry delay after a failed discovery or first key fetch; doubles up to the maximum. */
+  readonly initRetryMinMs: number;
+  /** kube-apiserver retries discovery every 10 s. */
+  readonly initRetryMaxMs: number;
+}
+
+export interface OidcAuthenticatorDeps {
+  readonly clock: Clock;
+  readonly logger: Logger;
+  readonly metrics: Metrics;
+  /** Replaces the HTTPS client (tests); by default one trusting `config.caPem`. */
+  readonly get?: JsonGetter;
+  /** Monotonic time for the refetch rate limit (tests). */
+  readonly monotonicNow?: () => number;
+  /** Reports this issuer's key count after each successful fetch. */
+  readonly onKeys?: (count: number) => void;
+}
+
+/** Builds the authenticator for one issuer. `start()` resolves once the first attempt to load keys has finished. */
+export function createOidcAuthenticator(config: OidcIssuerConfig, deps: OidcAuthenticatorDeps, timing: OidcTiming): TokenAuthenticator {
+  const agent = deps.get ? undefined : createIssuerAgent(config.caPem);
+  const get = deps.get ?? createJsonGetter(agent);
+  const abort = new AbortController();
+  const log = deps.logger.child({ issuer: config.issuerUrl });
+  let cache: JwksCache | undefined;
+  let ready = false;
+  let retryTimer: NodeJS.Timeout | undefined;
+  let started: Promise<void> | undefined;
+
+  async function discover(): Promise<JwksCache> {
+    try {
+      const jwksUri = await discoverJwksUri(get, config.issuerUrl, config.discoveryUrl, abort.signal);
+      deps.metrics.jwksFetches.inc({ result: "success" });
+      log.info({ jwksUri }, "discovered OIDC issuer");
+      return new JwksCache({
+        issuerUrl: config.issuerUrl, jwksUri, get, clock: deps.clock, logger: log, metrics: deps.metrics,
+        minRefetchIntervalMs: timing.jwksMinRefetchIntervalMs, refreshIntervalMs: timing.jwksRefreshIntervalMs,
+        ...(deps.monotonicNow ? { monotonicNow: deps.monotonicNow } : {}),
+        ...(deps.onKeys ? { onKeys: deps.onKeys } : {}),
+      });
+    } catch (e) {
+      deps.metrics.jwksFetches.inc({ result: "failure" });
+      throw e;
+    }
+  }
+
+  /** One attempt: discovery (until it has succeeded once), then the first key fetch. */
+  async function attempt(): Promise<boolean> {
+    try {
+      cache ??= await discover();
+    } catch (e) {
+      if (!abort.signal.aborted) log.warn({ err: (e as Error).message }, "OIDC discovery failed; will retry");
+      return false;
+    }
+    if (!(await cache.load())) return false;
+    ready = true;
+    cache.startRefresh();
+    return true;
+  }
+
+  function retry(delayMs: number): void {
+    if (abort.signal.aborted) return;
+    retryTimer = setTimeout(() => {
+      void attempt().then((ok) => ok || retry(Math.min(delayMs * 2, timing.initRetryMaxMs)));
+    }, delayMs);
+  }
+
+  async function authenticate(token: string): Promise<Authentication> {
+    if (!ready || !cache) throw new KubewardError("authenticator_not_ready", `issuer ${config.issuerUrl} has no keys yet`);
+    const jwt = parseJwt(token);
+    const now = deps.clock.now();
+    await verifyJwt(jwt, config, cache, now);
+    const user = mapClaims(jwt.claims, config);
+    const issuedAt = numericDateMs(jwt.claims["iat"]);
+    const expiresAt = numericDateMs(jwt.claims["exp"]) ?? 0;
+    return issuedAt === undefined ? { user, expiresAt, issuer: config.issuerUrl } : { user, expiresAt, issuedAt, issuer: config.issuerUrl };
+  }
+
+  return {
+    authenticate,
+    ready: () => ready,
+    start() {
+      started ??= attempt().then((ok) => {
+        if (!ok) retry(timing.initRetryMinMs);
+      });
+      return started;
+    },
+    close() {
+      abort.abort();
+      clearTimeout(retryTimer);
+      cache?.close();
+      void agent?.destroy().catch(() => undefined);
+    },
+  };
+}

@@ -1,0 +1,76 @@
+/**
+ * The verified-token cache: a decorator that remembers successful
+ * authentications by the token's SHA-256, so a token seen before costs no
+ * public-key crypto. Entries never outlive the token's `exp`.
+ */
+import { createHash } from "node:crypto";
+import { LRUCache } from "lru-cache";
+import type { Clock } from "../clock.ts";
+import type { Metrics } from "../metrics/metrics.ts";
+import { KubewardError } from "../errors.ts";
+import type { Authentication, TokenAuthenticator } from "./authenticator.ts";
+
+export interface TokenCacheOptions {
+  /** Most entries kept (least recently used go first). */
+  readonly maxEntries: number;
+  /** Longest an entry lives, even for a token that expires later. */
+  readonly maxTtlMs: number;
+  readonly clock: Clock;
+  readonly metrics: Metrics;
+}
+
+function tokenKey(token: string): string {
+  return createHash("sha256").update(token).digest("base64url");
+}
+
+/**
+ * Wraps `inner` with the cache. Only successes are cached; concurrent
+ * authentications of the same token share one verification; a cached token
+ * past its `exp` is refused as `token_expired`.
+ */
+export function withTokenCache(inner: TokenAuthenticator, options: TokenCacheOptions): TokenAuthenticator {
+  const { clock, metrics } = options;
+  const cache = new LRUCache<string, Authentication>({
+    max: options.maxEntries,
+    ttl: options.maxTtlMs,
+    ttlResolution: 0,
+    perf: { now: () => clock.now() },
+  });
+  const inFlight = new Map<string, Promise<Authentication>>();
+
+  function remember(key: string, auth: Authentication): void {
+    const ttl = Math.min(options.maxTtlMs, auth.expiresAt - clock.now());
+    if (ttl > 0) cache.set(key, auth, { ttl });
+  }
+
+  async function verify(key: string, token: string): Promise<Authentication> {
+    const auth = await inner.authenticate(token);
+    remember(key, auth);
+    return auth;
+  }
+
+  return {
+    async authenticate(token: string): Promise<Authentication> {
+      const key = tokenKey(token);
+      const hit = cache.get(key);
+      metrics.tokenCacheLookups.inc({ result: hit ? "hit" : "miss" });
+      if (hit) {
+        if (clock.now() <= hit.expiresAt) return hit;
+        cache.delete(key);
+        throw new KubewardError("token_expired", "cached token is past its exp");
+      }
+      let pending = inFlight.get(key);
+      if (!pending) {
+        pending = verify(key, token).finally(() => inFlight.delete(key));
+        inFlight.set(key, pending);
+      }
+      return pending;
+    },
+    ready: () => inner.ready(),
+    start: () => inner.start(),
+    close() {
+      cache.clear();
+      inner.close();
+    },
+  };
+}
