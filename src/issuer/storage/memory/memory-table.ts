@@ -1,0 +1,61 @@
+/**
+ * An entity table in memory. Records are kept as JSON text, so every value
+ * that goes in or comes out is a copy, exactly as with a database.
+ */
+import { storageConflict, type Updater } from "../storage.ts";
+import { applyUpdate, keyOf, type Table, type TableSpec } from "../tables.ts";
+
+/** A {@link Table} held in a Map; each method runs without yielding, so updates are atomic. */
+export class MemoryTable<T> implements Table<T> {
+  readonly #spec: TableSpec<T>;
+  readonly #rows = new Map<string, string>();
+
+  constructor(spec: TableSpec<T>) {
+    this.#spec = spec;
+  }
+
+  async get(id: string): Promise<T | undefined> {
+    const row = this.#rows.get(this.#spec.keyFor(id));
+    return row === undefined ? undefined : (JSON.parse(row) as T);
+  }
+
+  async list(): Promise<T[]> {
+    const keys = [...this.#rows.keys()].sort();
+    return keys.map((key) => JSON.parse(this.#rows.get(key) ?? "null") as T);
+  }
+
+  async create(value: T): Promise<void> {
+    const key = keyOf(this.#spec, value);
+    if (this.#rows.has(key)) {
+      throw storageConflict(this.#spec.name, this.#spec.idOf(value));
+    }
+    this.#rows.set(key, JSON.stringify(value));
+  }
+
+  async update(id: string, update: Updater<T>): Promise<T | undefined> {
+    const key = this.#spec.keyFor(id);
+    const row = this.#rows.get(key);
+    if (row === undefined) {
+      return undefined;
+    }
+    const next = JSON.stringify(applyUpdate(this.#spec, key, JSON.parse(row) as T, update));
+    this.#rows.set(key, next);
+    return JSON.parse(next) as T;
+  }
+
+  async delete(id: string): Promise<boolean> {
+    return this.#rows.delete(this.#spec.keyFor(id));
+  }
+
+  async gc(now: number): Promise<number> {
+    let deleted = 0;
+    for (const [key, row] of this.#rows) {
+      const expiresAt = this.#spec.expiresAt(JSON.parse(row) as T);
+      if (expiresAt !== undefined && expiresAt <= now) {
+        this.#rows.delete(key);
+        deleted++;
+      }
+    }
+    return deleted;
+  }
+}

@@ -1,0 +1,65 @@
+/**
+ * The SQLite schema and its migrations. `schema_version` records each applied
+ * migration; a file written by a newer kubeward is refused, not guessed at.
+ */
+import type { DatabaseSync } from "node:sqlite";
+import { KubewardError } from "../../../errors.ts";
+import { inTransaction } from "./transaction.ts";
+
+/** An entity table: the key, the record as JSON, and when gc may delete it (NULL: never). */
+const entityTable = (name: string): string => `
+  CREATE TABLE ${name} (
+    key TEXT PRIMARY KEY NOT NULL,
+    data TEXT NOT NULL,
+    expires_at INTEGER
+  ) STRICT;
+  CREATE INDEX ${name}_expires_at ON ${name} (expires_at) WHERE expires_at IS NOT NULL;`;
+
+const V1 = `
+  CREATE TABLE protocol_object (
+    model TEXT NOT NULL,
+    id TEXT NOT NULL,
+    payload TEXT NOT NULL,
+    uid TEXT,
+    user_code TEXT,
+    grant_id TEXT,
+    expires_at INTEGER,
+    consumed_at INTEGER,
+    PRIMARY KEY (model, id)
+  ) STRICT;
+  CREATE INDEX protocol_object_uid ON protocol_object (model, uid) WHERE uid IS NOT NULL;
+  CREATE INDEX protocol_object_user_code ON protocol_object (model, user_code) WHERE user_code IS NOT NULL;
+  CREATE INDEX protocol_object_grant_id ON protocol_object (model, grant_id) WHERE grant_id IS NOT NULL;
+  CREATE INDEX protocol_object_expires_at ON protocol_object (expires_at) WHERE expires_at IS NOT NULL;
+  ${["client", "password", "signing_key", "refresh_family", "revocation"].map(entityTable).join("\n")}`;
+
+/** Migration `i` takes the schema from version `i` to `i + 1`. */
+const MIGRATIONS: readonly string[] = [V1];
+
+/** The schema version this build writes. */
+export const SCHEMA_VERSION = MIGRATIONS.length;
+
+/** The version `db` is at; 0 for a new file. */
+export function schemaVersion(db: DatabaseSync): number {
+  const row = db.prepare("SELECT max(version) AS version FROM schema_version").get();
+  return typeof row?.version === "number" ? row.version : 0;
+}
+
+/** Brings `db` to {@link SCHEMA_VERSION}, in one transaction. */
+export function migrate(db: DatabaseSync): void {
+  inTransaction(db, () => {
+    db.exec("CREATE TABLE IF NOT EXISTS schema_version (version INTEGER PRIMARY KEY NOT NULL) STRICT");
+    const current = schemaVersion(db);
+    if (current > SCHEMA_VERSION) {
+      throw new KubewardError(
+        "storage_unavailable",
+        `sqlite: schema version ${current} is newer than this kubeward's ${SCHEMA_VERSION}; run a newer kubeward`,
+      );
+    }
+    const record = db.prepare("INSERT INTO schema_version (version) VALUES (?)");
+    MIGRATIONS.slice(current).forEach((sql, i) => {
+      db.exec(sql);
+      record.run(current + i + 1);
+    });
+  });
+}

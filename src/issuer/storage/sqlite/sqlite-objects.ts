@@ -1,0 +1,101 @@
+/**
+ * oidc-provider's protocol objects in SQLite: one row per model and id, the
+ * payload as JSON, and indexed columns for uid, userCode and grantId lookups.
+ */
+import type { DatabaseSync, StatementSync } from "node:sqlite";
+import type { Clock } from "../../../clock.ts";
+import type { ModelName, ProtocolObject } from "../entities.ts";
+import { indexedFields } from "../objects.ts";
+import type { ProtocolStore } from "../storage.ts";
+
+const COLUMNS = "model, id, payload, expires_at, consumed_at";
+const LIVE = "(expires_at IS NULL OR expires_at > ?)";
+
+function toObject(row: Record<string, unknown> | undefined): ProtocolObject | undefined {
+  if (row === undefined) {
+    return undefined;
+  }
+  const { model, id, payload, expires_at: expiresAt, consumed_at: consumedAt } = row;
+  return {
+    model: model as ModelName,
+    id: id as string,
+    payload: JSON.parse(payload as string) as Record<string, unknown>,
+    ...(typeof expiresAt === "number" ? { expiresAt } : {}),
+    ...(typeof consumedAt === "number" ? { consumedAt } : {}),
+  };
+}
+
+/** A {@link ProtocolStore} backed by the `protocol_object` table. */
+export class SqliteObjects implements ProtocolStore {
+  readonly #clock: Clock;
+  readonly #upsert: StatementSync;
+  readonly #find: StatementSync;
+  readonly #findByUid: StatementSync;
+  readonly #findByUserCode: StatementSync;
+  readonly #consume: StatementSync;
+  readonly #destroy: StatementSync;
+  readonly #revoke: StatementSync;
+  readonly #gc: StatementSync;
+
+  constructor(db: DatabaseSync, clock: Clock) {
+    this.#clock = clock;
+    this.#upsert = db.prepare(
+      `INSERT OR REPLACE INTO protocol_object (${COLUMNS}, uid, user_code, grant_id) VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
+    );
+    this.#find = db.prepare(`SELECT ${COLUMNS} FROM protocol_object WHERE model = ? AND id = ? AND ${LIVE}`);
+    this.#findByUid = db.prepare(`SELECT ${COLUMNS} FROM protocol_object WHERE model = ? AND uid = ? AND ${LIVE}`);
+    this.#findByUserCode = db.prepare(
+      `SELECT ${COLUMNS} FROM protocol_object WHERE model = ? AND user_code = ? AND ${LIVE}`,
+    );
+    this.#consume = db.prepare(
+      `UPDATE protocol_object SET consumed_at = ? WHERE model = ? AND id = ? AND consumed_at IS NULL AND ${LIVE}`,
+    );
+    this.#destroy = db.prepare("DELETE FROM protocol_object WHERE model = ? AND id = ?");
+    this.#revoke = db.prepare("DELETE FROM protocol_object WHERE model = ? AND grant_id = ?");
+    this.#gc = db.prepare("DELETE FROM protocol_object WHERE expires_at <= ?");
+  }
+
+  async upsertObject(object: ProtocolObject): Promise<void> {
+    const { uid, userCode, grantId } = indexedFields(object);
+    this.#upsert.run(
+      object.model,
+      object.id,
+      JSON.stringify(object.payload),
+      object.expiresAt ?? null,
+      object.consumedAt ?? null,
+      uid ?? null,
+      userCode ?? null,
+      grantId ?? null,
+    );
+  }
+
+  async findObject(model: ModelName, id: string): Promise<ProtocolObject | undefined> {
+    return toObject(this.#find.get(model, id, this.#clock.now()));
+  }
+
+  async findObjectByUid(model: ModelName, uid: string): Promise<ProtocolObject | undefined> {
+    return toObject(this.#findByUid.get(model, uid, this.#clock.now()));
+  }
+
+  async findObjectByUserCode(model: ModelName, userCode: string): Promise<ProtocolObject | undefined> {
+    return toObject(this.#findByUserCode.get(model, userCode, this.#clock.now()));
+  }
+
+  async consumeObject(model: ModelName, id: string): Promise<boolean> {
+    const now = this.#clock.now();
+    return this.#consume.run(now, model, id, now).changes > 0;
+  }
+
+  async destroyObject(model: ModelName, id: string): Promise<boolean> {
+    return this.#destroy.run(model, id).changes > 0;
+  }
+
+  async revokeByGrantId(model: ModelName, grantId: string): Promise<number> {
+    return Number(this.#revoke.run(model, grantId).changes);
+  }
+
+  /** Deletes the objects expired at `now`; returns how many. */
+  async gc(now: number): Promise<number> {
+    return Number(this.#gc.run(now).changes);
+  }
+}

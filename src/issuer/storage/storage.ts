@@ -1,0 +1,139 @@
+/**
+ * The issuer's storage seam: one interface, built from small capability
+ * interfaces, that every backend implements and test/conformance/storage.ts checks.
+ */
+import type { Clock } from "../../clock.ts";
+import { KubewardError } from "../../errors.ts";
+import type {
+  Client,
+  GcResult,
+  ModelName,
+  PasswordEntry,
+  ProtocolObject,
+  RefreshFamily,
+  Revocation,
+  SigningKey,
+} from "./entities.ts";
+
+/**
+ * Computes the new value of a record from its current one, inside the
+ * backend's transaction, so no other write can slip in between. It must be
+ * synchronous and must not change the record's id; throwing aborts the update
+ * and the error reaches the caller. A backend may call it more than once.
+ *
+ * @example
+ * await storage.updateRefreshFamily(id, (f) => {
+ *   if (f.revoked) throw new KubewardError("token_revoked");
+ *   return { ...f, lastUsedAt: clock.now() };
+ * });
+ */
+export type Updater<T> = (current: T) => T;
+
+/**
+ * oidc-provider's protocol objects, keyed by model name and id. An object at
+ * or past its `expiresAt` is treated as absent by every method.
+ */
+export interface ProtocolStore {
+  /** Stores `object`, replacing whatever had its model and id (consumption included). */
+  upsertObject(object: ProtocolObject): Promise<void>;
+  /** The object, or `undefined` when absent or expired. */
+  findObject(model: ModelName, id: string): Promise<ProtocolObject | undefined>;
+  /** The object of `model` whose payload has this `uid`. */
+  findObjectByUid(model: ModelName, uid: string): Promise<ProtocolObject | undefined>;
+  /** The object of `model` whose payload has this `userCode`. */
+  findObjectByUserCode(model: ModelName, userCode: string): Promise<ProtocolObject | undefined>;
+  /**
+   * Marks the object consumed at the clock's time. True for exactly one caller:
+   * the first; false when already consumed, absent or expired.
+   */
+  consumeObject(model: ModelName, id: string): Promise<boolean>;
+  /** Deletes the object; true when there was one. */
+  destroyObject(model: ModelName, id: string): Promise<boolean>;
+  /** Deletes every object of `model` whose payload has this `grantId`; returns how many. */
+  revokeByGrantId(model: ModelName, grantId: string): Promise<number>;
+}
+
+/** The OAuth clients kubeward serves, listed in id order. */
+export interface ClientStore {
+  listClients(): Promise<Client[]>;
+  getClient(id: string): Promise<Client | undefined>;
+  /** @throws {@link KubewardError} `storage_conflict` when the id exists. */
+  createClient(client: Client): Promise<void>;
+  /** The updated client, or `undefined` when there is none with this id. */
+  updateClient(id: string, update: Updater<Client>): Promise<Client | undefined>;
+  deleteClient(id: string): Promise<boolean>;
+}
+
+/** Local password entries, keyed by email compared case-insensitively, listed in that order. */
+export interface PasswordStore {
+  listPasswords(): Promise<PasswordEntry[]>;
+  getPassword(email: string): Promise<PasswordEntry | undefined>;
+  /** @throws {@link KubewardError} `storage_conflict` when the email exists in any case. */
+  createPassword(entry: PasswordEntry): Promise<void>;
+  updatePassword(email: string, update: Updater<PasswordEntry>): Promise<PasswordEntry | undefined>;
+  deletePassword(email: string): Promise<boolean>;
+}
+
+/** The issuer's signing keys, keyed and listed by `kid`. */
+export interface SigningKeyStore {
+  listSigningKeys(): Promise<SigningKey[]>;
+  getSigningKey(kid: string): Promise<SigningKey | undefined>;
+  /** @throws {@link KubewardError} `storage_conflict` when the kid exists. */
+  createSigningKey(key: SigningKey): Promise<void>;
+  /** Rotation goes through here, so two replicas rotating at once cannot both win. */
+  updateSigningKey(kid: string, update: Updater<SigningKey>): Promise<SigningKey | undefined>;
+  deleteSigningKey(kid: string): Promise<boolean>;
+}
+
+/** Refresh-token families; several requests may present one token at once. */
+export interface RefreshFamilyStore {
+  /** Families in id order, only those of `subject` when given. */
+  listRefreshFamilies(filter?: { readonly subject?: string }): Promise<RefreshFamily[]>;
+  getRefreshFamily(id: string): Promise<RefreshFamily | undefined>;
+  /** @throws {@link KubewardError} `storage_conflict` when the id exists. */
+  createRefreshFamily(family: RefreshFamily): Promise<void>;
+  /** The only way to change a family: a conditional update, see {@link Updater}. */
+  updateRefreshFamily(id: string, update: Updater<RefreshFamily>): Promise<RefreshFamily | undefined>;
+  deleteRefreshFamily(id: string): Promise<boolean>;
+}
+
+/** Revocations in force, listed by id; lifted by deleting, never edited. */
+export interface RevocationStore {
+  listRevocations(): Promise<Revocation[]>;
+  getRevocation(id: string): Promise<Revocation | undefined>;
+  /** @throws {@link KubewardError} `storage_conflict` when the id exists. */
+  createRevocation(revocation: Revocation): Promise<void>;
+  deleteRevocation(id: string): Promise<boolean>;
+}
+
+/**
+ * Everything the embedded issuer keeps. Not-found is `undefined` (or `false`
+ * from deletes), never an error. Values returned are copies: changing one
+ * changes nothing stored, and neither does changing a value after storing it.
+ */
+export interface Storage
+  extends ProtocolStore,
+    ClientStore,
+    PasswordStore,
+    SigningKeyStore,
+    RefreshFamilyStore,
+    RevocationStore {
+  /**
+   * Deletes everything expired at `now`: protocol objects past `expiresAt`,
+   * families past `expiresAt`, keys past `notAfter`, revocations past `until`.
+   */
+  gc(now: number): Promise<GcResult>;
+  /** Releases the backend; no method may be called afterwards. */
+  close(): Promise<void>;
+}
+
+/** What every backend is opened with. */
+export interface StorageDeps {
+  /** Decides what has expired and stamps consumption. */
+  readonly clock: Clock;
+}
+
+/** The error a create raises when a record with the same id exists. */
+export function storageConflict(kind: string, id: string): KubewardError {
+  return new KubewardError("storage_conflict", `${kind} "${id}" already exists`);
+}
