@@ -16,6 +16,7 @@ export interface VerificationKey {
 }
 
 const EC_CURVES = new Set(["P-256", "P-384", "P-521"]);
+const BASE64URL = /^[A-Za-z0-9_-]+$/;
 
 /** The key type (and curve) a JWS algorithm needs. */
 export function keyMatchesAlg(key: VerificationKey, alg: string): boolean {
@@ -29,6 +30,8 @@ function toKey(jwk: Record<string, unknown>): VerificationKey | undefined {
   const kty = jwk["kty"];
   if (kty !== "RSA" && kty !== "EC") return undefined;
   if (kty === "EC" && !EC_CURVES.has(String(jwk["crv"]))) return undefined;
+  const members = kty === "RSA" ? ["n", "e"] : ["x", "y"];
+  if (!members.every((m) => typeof jwk[m] === "string" && BASE64URL.test(jwk[m]))) return undefined;
   const kid = typeof jwk["kid"] === "string" ? jwk["kid"] : undefined;
   const publicOnly: Record<string, unknown> = kty === "RSA"
     ? { kty, n: jwk["n"], e: jwk["e"] }

@@ -7,7 +7,6 @@ import { createHash } from "node:crypto";
 import { LRUCache } from "lru-cache";
 import type { Clock } from "../clock.ts";
 import type { Metrics } from "../metrics/metrics.ts";
-import { KubewardError } from "../errors.ts";
 import type { Authentication, TokenAuthenticator } from "./authenticator.ts";
 
 export interface TokenCacheOptions {
@@ -25,8 +24,9 @@ function tokenKey(token: string): string {
 
 /**
  * Wraps `inner` with the cache. Only successes are cached; concurrent
- * authentications of the same token share one verification; a cached token
- * past its `exp` is refused as `token_expired`.
+ * authentications of the same token share one verification. An entry's TTL
+ * ends at the token's `exp` on the injected clock, so a token past its `exp`
+ * is verified again (and refused as expired).
  */
 export function withTokenCache(inner: TokenAuthenticator, options: TokenCacheOptions): TokenAuthenticator {
   const { clock, metrics } = options;
@@ -54,11 +54,7 @@ export function withTokenCache(inner: TokenAuthenticator, options: TokenCacheOpt
       const key = tokenKey(token);
       const hit = cache.get(key);
       metrics.tokenCacheLookups.inc({ result: hit ? "hit" : "miss" });
-      if (hit) {
-        if (clock.now() <= hit.expiresAt) return hit;
-        cache.delete(key);
-        throw new KubewardError("token_expired", "cached token is past its exp");
-      }
+      if (hit) return hit;
       let pending = inFlight.get(key);
       if (!pending) {
         pending = verify(key, token).finally(() => inFlight.delete(key));
