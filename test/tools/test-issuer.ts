@@ -53,6 +53,8 @@ export interface TestIssuer {
   readonly altDiscoveryUrl: string;
   /** kid of the key `mint` signs with by default. */
   currentKid(): string;
+  /** kids of the signing keys in the JWKS, oldest first. */
+  publishedKids(): string[];
   /**
    * Mints a token. Defaults `iss`, `aud`, `sub`, `iat`, `exp` (+10 min);
    * a claim set to undefined is removed. Example: `mint({ groups: ["dev"], exp: undefined })`.
@@ -179,6 +181,7 @@ export async function startTestIssuer(options: TestIssuerOptions = {}): Promise<
     audience,
     altDiscoveryUrl: `${origin}/alt/openid-configuration`,
     currentKid: () => current.kid,
+    publishedKids: () => published.map((k) => k.kid),
     mint,
     rotate(rotateOptions = {}) {
       current = newKey(rotateOptions.alg ?? current.alg);
