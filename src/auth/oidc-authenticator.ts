@@ -68,7 +68,7 @@ export function createOidcAuthenticator(config: OidcIssuerConfig, deps: OidcAuth
     }
   }
 
-  /** One attempt: discovery (until it has succeeded once), then the first key fetch. */
+  /** One attempt: discovery (until it has succeeded once), then a key fetch that yields at least one usable key. */
   async function attempt(): Promise<boolean> {
     try {
       cache ??= await discover();
@@ -77,6 +77,10 @@ export function createOidcAuthenticator(config: OidcIssuerConfig, deps: OidcAuth
       return false;
     }
     if (!(await cache.load())) return false;
+    if (cache.keys().length === 0) {
+      log.warn("the issuer publishes no usable signing key; will retry");
+      return false;
+    }
     ready = true;
     cache.startRefresh();
     return true;

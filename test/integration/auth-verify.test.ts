@@ -143,3 +143,19 @@ test("every outcome is counted by reason; a second use of a token is a cache hit
   assert.match(text, /kubeward_token_cache_lookups_total\{result="hit"\} [1-9]/);
   assert.match(text, /kubeward_jwks_keys 2/);
 });
+
+test("debug logs say why a token was refused and never contain a token", async () => {
+  const lines: string[] = [];
+  const logger = createLogger({ level: "debug", destination: { write: (s: string) => void lines.push(s) } });
+  const a = createAuthenticator([issuerConfigFor(issuer)], { clock: systemClock, logger, metrics: new Metrics() });
+  opened.push(a);
+  await a.start();
+  const good = issuer.mint({ sub: "logged" });
+  const bad = issuer.mint({ sub: "x" }, { tamper: (c) => ({ ...c, sub: "root" }) });
+  await a.authenticate(good);
+  await refused(bad, "token_signature_invalid", a);
+  const log = lines.join("");
+  assert.match(log, /"reason":"token_signature_invalid"/);
+  assert.match(log, /fetched issuer signing keys/);
+  for (const t of [good, bad]) for (const part of t.split(".")) assert.ok(!log.includes(part), "a token part reached the log");
+});
