@@ -6,7 +6,7 @@
 import { readFile, access } from "node:fs/promises";
 import { dirname, resolve } from "node:path";
 import { isIPv6 } from "node:net";
-import { KubeConfig, type Cluster, type User } from "@kubernetes/client-node";
+import type { Cluster, KubeConfig, User } from "@kubernetes/client-node";
 import { parse } from "yaml";
 import type { Problems } from "./errors.ts";
 import { checkKeyPair, parseCertificates, readSettingFile } from "./pem.ts";
@@ -53,6 +53,8 @@ async function inCluster(env: NodeJS.ProcessEnv, dir: string, problems: Problems
 }
 
 async function fromKubeconfig(file: Setting<string>, context: Setting<string> | undefined, problems: Problems): Promise<UpstreamConfig | undefined> {
+  // Loaded here, not at the top: the library takes half a second to import, which --help and flag errors need not wait for.
+  const { KubeConfig } = await import("@kubernetes/client-node");
   const kc = new KubeConfig();
   try {
     kc.loadFromFile(file.value);

@@ -1,0 +1,79 @@
+/**
+ * `kubeward proxy`: the composition root of the authenticating proxy. Builds
+ * each part from the loaded config with a small build* helper, serves until
+ * SIGTERM or SIGINT, then drains and exits.
+ */
+import { Registry } from "prom-client";
+import { createAuthenticator } from "../auth/create-authenticator.ts";
+import type { TokenAuthenticator } from "../auth/authenticator.ts";
+import { systemClock, type Clock } from "../clock.ts";
+import type { ProxyConfig } from "../config/types.ts";
+import { createOpsServers, type OpsServers } from "../health/ops-server.ts";
+import { createLogger, type Logger } from "../log/logger.ts";
+import { Metrics } from "../metrics/metrics.ts";
+import { createProxyServer, type ProxyServer } from "../proxy/server.ts";
+import { VERSION } from "../version.ts";
+import { EXIT, type CliIo } from "./io.ts";
+
+/** The running parts, in start order. */
+interface Parts {
+  readonly logger: Logger;
+  readonly authenticator: TokenAuthenticator;
+  readonly proxy: ProxyServer;
+  readonly ops: OpsServers;
+}
+
+export function buildMetrics(): Metrics {
+  const metrics = new Metrics(new Registry(), { defaultMetrics: true });
+  metrics.buildInfo.set({ version: VERSION, node: process.version }, 1);
+  return metrics;
+}
+
+export function buildParts(config: ProxyConfig, clock: Clock = systemClock): Parts {
+  const logger = createLogger({ level: config.logLevel });
+  const metrics = buildMetrics();
+  const authenticator = createAuthenticator(config.oidc, { clock, logger, metrics });
+  const proxy = createProxyServer(config, { authenticator, logger, metrics, clock });
+  const ops = createOpsServers(config, { metrics, ready: () => proxy.ready(), logger });
+  return { logger, authenticator, proxy, ops };
+}
+
+/** Starts every part and logs one line saying where it serves (no secrets). */
+export async function startParts(config: ProxyConfig, parts: Parts): Promise<void> {
+  await parts.authenticator.start();
+  const address = await parts.proxy.listen();
+  await parts.ops.listen();
+  parts.logger.info({
+    address: `${address.address}:${address.port}`,
+    issuers: config.oidc.map((o) => o.issuerUrl),
+    upstream: config.upstream.server,
+    ...(config.metricsListen ? { metrics: `${config.metricsListen.host}:${config.metricsListen.port}` } : {}),
+    ...(config.readinessProbePort !== undefined ? { readinessProbePort: config.readinessProbePort } : {}),
+    version: VERSION,
+  }, "kubeward proxy listening");
+}
+
+/** Drains the proxy, then stops the ops servers and the authenticator. */
+export async function stopParts(parts: Parts): Promise<void> {
+  await parts.proxy.close();
+  await parts.ops.close();
+  parts.authenticator.close();
+}
+
+/** Runs the proxy until a shutdown signal; resolves with the exit code. */
+export async function runProxy(config: ProxyConfig, io: CliIo): Promise<number> {
+  let parts: Parts | undefined;
+  try {
+    parts = buildParts(config);
+    await startParts(config, parts);
+  } catch (e) {
+    io.stderr(`kubeward: startup failed: ${e instanceof Error ? e.message : String(e)}\n`);
+    if (parts) await stopParts(parts).catch(() => undefined);
+    return EXIT.failed;
+  }
+  const signal = await io.shutdownSignal();
+  parts.logger.info({ signal, gracePeriodMs: config.shutdownGracePeriodMs }, "shutting down");
+  await stopParts(parts);
+  parts.logger.info("stopped");
+  return EXIT.ok;
+}

@@ -1,0 +1,63 @@
+/**
+ * Dispatches `kubeward <command>`. Commands are loaded when chosen, so
+ * `--version` and `--help` answer without loading the proxy.
+ */
+import { ConfigError } from "../config/errors.ts";
+import { proxyUsage } from "../config/flag-table.ts";
+import { loadProxyConfig } from "../config/load.ts";
+import { VERSION } from "../version.ts";
+import { EXIT, type CliIo } from "./io.ts";
+
+const USAGE = `Usage: kubeward <command> [flags]
+
+Commands:
+  proxy     Run the authenticating proxy in front of kube-apiserver
+  version   Print the version
+
+Flags:
+  --version  Print the version and exit
+  --help     Print this help and exit
+
+Run 'kubeward proxy --help' for the proxy's flags.
+`;
+
+/** Arguments before a `--` terminator, where flags are read. */
+function flagsPart(args: readonly string[]): readonly string[] {
+  const end = args.indexOf("--");
+  return end === -1 ? args : args.slice(0, end);
+}
+
+/** Runs one command line; resolves with the process exit code. */
+export async function run(args: readonly string[], io: CliIo): Promise<number> {
+  const [command, ...rest] = args;
+  if (flagsPart(args).includes("--version") || (command === "version" && rest.length === 0)) {
+    io.stdout(`kubeward ${VERSION}\n`);
+    return EXIT.ok;
+  }
+  if (command === "proxy") return proxy(rest, io);
+  if (command === undefined || command === "--help" || command === "-h" || command === "help") {
+    (command === undefined ? io.stderr : io.stdout)(USAGE);
+    return command === undefined ? EXIT.usage : EXIT.ok;
+  }
+  const what = command === "version" ? `${JSON.stringify(rest[0])}: unexpected argument` : command.startsWith("-") ? `${command}: unknown flag` : `unknown command ${JSON.stringify(command)}`;
+  io.stderr(`kubeward: ${what}; see 'kubeward --help'\n`);
+  return EXIT.usage;
+}
+
+/** `kubeward proxy`: help, or the config (every problem on its own line, exit 2), then the running proxy. */
+async function proxy(argv: readonly string[], io: CliIo): Promise<number> {
+  if (flagsPart(argv).includes("--help") || flagsPart(argv).includes("-h")) {
+    io.stdout(proxyUsage());
+    return EXIT.ok;
+  }
+  let config;
+  try {
+    config = await loadProxyConfig(argv, io.env);
+  } catch (e) {
+    if (!(e instanceof ConfigError)) throw e;
+    io.stderr(e.lines().join("\n") + "\n");
+    return EXIT.usage;
+  }
+  const { runProxy } = await import("./proxy.ts");
+  return runProxy(config, io);
+}
