@@ -1,0 +1,49 @@
+/**
+ * The identity stages in order: authenticate, refuse reserved identities,
+ * authorize client impersonation, then build the upstream headers. Shared
+ * by plain requests and upgrades.
+ */
+import { KubewardError } from "../errors.ts";
+import type { HandlerContext } from "./context.ts";
+import type { RawHeaders } from "./headers.ts";
+import { authenticate, findToken } from "./stages/authenticate.ts";
+import { checkReservedIdentity } from "./stages/reserved-identity.ts";
+import { authorizeImpersonation, hasImpersonationHeaders, parseImpersonation } from "./stages/client-impersonation.ts";
+import { upstreamHeaders, type ForwardIdentity } from "./stages/impersonate.ts";
+import type { Observation } from "./observe.ts";
+
+/** Runs the identity stages; resolves with the headers to send upstream. Throws KubewardErrors. */
+export async function identityStages(
+  ctx: HandlerContext, raw: RawHeaders, clientAddress: string, obs: Observation, upgrade?: string,
+): Promise<string[]> {
+  const found = counted(ctx, () => findToken(raw));
+  const { user } = await authenticate(ctx.authenticator, found);
+  obs.setUser(user.username);
+  counted(ctx, () => checkReservedIdentity(user, ctx.config.allowReservedIdentities));
+  const identity = await clientImpersonation(ctx, raw, user);
+  return upstreamHeaders(raw, identity, {
+    extraUserHeaders: ctx.config.extraUserHeaders,
+    clientAddress,
+    ...(ctx.config.extraUserHeaderClientIp ? { clientIpExtra: clientAddress } : {}),
+    websocketProtocols: found.websocketProtocols,
+    ...(upgrade !== undefined ? { upgrade } : {}),
+  });
+}
+
+async function clientImpersonation(ctx: HandlerContext, raw: RawHeaders, user: ForwardIdentity["user"]): Promise<ForwardIdentity> {
+  if (!hasImpersonationHeaders(raw)) return { user };
+  const requests = parseImpersonation(raw);
+  if (requests.length === 0) return { user };
+  const target = await authorizeImpersonation(user, requests, ctx.review, ctx.metrics);
+  return { user: target, impersonator: user };
+}
+
+/** Runs a proxy-side check, counting its refusal (the authenticator counts its own). */
+function counted<T>(ctx: HandlerContext, check: () => T): T {
+  try {
+    return check();
+  } catch (err) {
+    if (err instanceof KubewardError) ctx.metrics.authentications.inc({ result: "failure", reason: err.code });
+    throw err;
+  }
+}

@@ -1,0 +1,46 @@
+/**
+ * The upstream half of readiness: a periodic GET /readyz to kube-apiserver
+ * with the proxy's credentials. Healthy while the last probe succeeded and
+ * is recent (within three intervals, by the injected clock).
+ */
+import type { Clock } from "../clock.ts";
+import type { Logger } from "../log/logger.ts";
+import type { Upstream } from "./upstream.ts";
+
+export interface UpstreamProbe {
+  start(): void;
+  stop(): void;
+  healthy(): boolean;
+  /** Runs one probe now (the timer calls this too). */
+  probe(): Promise<boolean>;
+}
+
+/** A probe of `upstream` every `intervalMs`. */
+export function createUpstreamProbe(upstream: Upstream, options: { clock: Clock; logger: Logger; intervalMs: number }): UpstreamProbe {
+  const { clock, logger, intervalMs } = options;
+  let lastOk = false;
+  let lastSuccess = -Infinity;
+  let timer: NodeJS.Timeout | undefined;
+  const probe = async (): Promise<boolean> => {
+    let ok = false;
+    try {
+      ok = (await upstream.requestJson("GET", "/readyz")).statusCode === 200;
+    } catch (err) {
+      logger.debug({ err: (err as Error).message }, "upstream probe failed");
+    }
+    if (ok !== lastOk) logger.info({ upstreamReady: ok }, "upstream readiness changed");
+    lastOk = ok;
+    if (ok) lastSuccess = clock.now();
+    return ok;
+  };
+  return {
+    probe,
+    start: () => {
+      void probe();
+      timer = setInterval(() => void probe(), intervalMs);
+      timer.unref();
+    },
+    stop: () => clearInterval(timer),
+    healthy: () => lastOk && clock.now() - lastSuccess <= 3 * intervalMs,
+  };
+}

@@ -1,0 +1,123 @@
+/**
+ * The authenticating proxy server: HTTPS with ALPN h2 and http/1.1 on
+ * config.listen; every path is forwarded to kube-apiserver as the
+ * authenticated user. Composes the stages, readiness and the drain.
+ */
+import { createSecureServer, type Http2SecureServer } from "node:http2";
+import { readFile } from "node:fs/promises";
+import type { AddressInfo, Socket } from "node:net";
+import type { TLSSocket } from "node:tls";
+import type { IncomingMessage } from "node:http";
+import type { Duplex } from "node:stream";
+import type { ProxyConfig } from "../config/types.ts";
+import type { TokenAuthenticator } from "../auth/authenticator.ts";
+import type { Clock } from "../clock.ts";
+import type { Logger } from "../log/logger.ts";
+import type { Metrics } from "../metrics/metrics.ts";
+import { KubewardError } from "../errors.ts";
+import { createAccessReviewer } from "./access-review.ts";
+import type { HandlerContext } from "./context.ts";
+import { createDrainTracker } from "./drain.ts";
+import { handleRequest } from "./handle-request.ts";
+import { handleUpgrade } from "./handle-upgrade.ts";
+import { createUpstreamProbe } from "./readiness.ts";
+import { toStatus, writeStatusToSocket } from "./status.ts";
+import { createUpstream } from "./upstream.ts";
+
+/** Knobs with production defaults that tests shorten. */
+export interface ProxyTuning {
+  /** Longest wait for kube-apiserver's response headers before a 504 (default 60 s, kube-apiserver's own request timeout). */
+  readonly upstreamTimeoutMs?: number;
+  /** How often kube-apiserver's /readyz is probed (default 10 s). */
+  readonly probeIntervalMs?: number;
+}
+
+export interface ProxyDeps {
+  readonly authenticator: TokenAuthenticator;
+  readonly logger: Logger;
+  readonly metrics: Metrics;
+  readonly clock: Clock;
+  readonly tuning?: ProxyTuning;
+}
+
+export interface ProxyServer {
+  /** Starts listening on config.listen (HTTPS; HTTP/1.1 and HTTP/2). Resolves with the bound address. */
+  listen(): Promise<AddressInfo>;
+  /** True when the authenticator has keys and kube-apiserver answers. */
+  ready(): boolean;
+  /** Drains: stops accepting, lets in-flight requests finish (up to config.shutdownGracePeriodMs), ends watches cleanly, then closes upgraded connections. */
+  close(): Promise<void>;
+}
+
+/**
+ * Builds the proxy. Nothing listens until `listen()`.
+ * @example
+ * const proxy = createProxyServer(config, { authenticator, logger, metrics, clock: systemClock });
+ * const { port } = await proxy.listen();
+ */
+export function createProxyServer(config: ProxyConfig, deps: ProxyDeps): ProxyServer {
+  const { logger, metrics, clock } = deps;
+  const upstream = createUpstream(config.upstream, { clock, logger, headersTimeoutMs: deps.tuning?.upstreamTimeoutMs ?? 60_000 });
+  const probe = createUpstreamProbe(upstream, { clock, logger, intervalMs: deps.tuning?.probeIntervalMs ?? 10_000 });
+  const drain = createDrainTracker();
+  const ctx: HandlerContext = {
+    config, authenticator: deps.authenticator, clock, logger, metrics, upstream, review: createAccessReviewer(upstream), drain,
+  };
+  let server: Http2SecureServer | undefined;
+  let closing = false;
+  const ready = () => {
+    const ok = !closing && deps.authenticator.ready() && probe.healthy();
+    metrics.ready.set(ok ? 1 : 0);
+    return ok;
+  };
+  return {
+    ready,
+    listen: async () => {
+      server = await buildServer(ctx);
+      probe.start();
+      return listenOn(server, config.listen.host, config.listen.port);
+    },
+    close: async () => {
+      closing = true;
+      ready();
+      probe.stop();
+      const closed = server ? new Promise<void>((resolve) => server?.close(() => resolve())) : Promise.resolve();
+      await drain.drain(config.shutdownGracePeriodMs);
+      await closed;
+      await upstream.close();
+    },
+  };
+}
+
+async function buildServer(ctx: HandlerContext): Promise<Http2SecureServer> {
+  const { config, logger, drain } = ctx;
+  const [cert, key] = await Promise.all([readFile(config.tlsCertFile), readFile(config.tlsPrivateKeyFile)]);
+  // maxHeaderSize is not in the http2 typings, but the HTTP/1.1 parser behind allowHTTP1 reads it from the server.
+  const options = { allowHTTP1: true, cert, key, maxHeaderSize: config.maxHeaderSize, settings: { maxHeaderListSize: config.maxHeaderSize } };
+  const server = createSecureServer(options);
+  server.on("request", (req, res) => void handleRequest(ctx, req, res));
+  // With allowHTTP1, Node hands HTTP/1.1 upgrades (SPDY, WebSocket) to the http2 server's "upgrade" event.
+  (server as NodeJS.EventEmitter).on("upgrade", (req: IncomingMessage, socket: Duplex, head: Buffer) => void handleUpgrade(ctx, req, socket, head));
+  server.on("secureConnection", (socket: TLSSocket) => {
+    if (socket.alpnProtocol !== "h2") drain.addSocket(socket as Socket);
+  });
+  server.on("session", (session) => drain.addSession(session));
+  server.on("clientError", (err: Error & { code?: string }, socket: Duplex) => {
+    logger.debug({ err: err.code ?? err.message }, "malformed request");
+    const code = err.code === "HPE_HEADER_OVERFLOW" ? "request_header_too_large" : "request_invalid";
+    writeStatusToSocket(socket, toStatus(new KubewardError(code, err.code)));
+  });
+  server.on("sessionError", (err) => logger.debug({ err: err.message }, "HTTP/2 session error"));
+  server.on("tlsClientError", (err) => logger.debug({ err: err.message }, "TLS handshake failed"));
+  return server;
+}
+
+function listenOn(server: Http2SecureServer, host: string, port: number): Promise<AddressInfo> {
+  return new Promise((resolve, reject) => {
+    server.once("error", reject);
+    server.listen(port, host, () => {
+      server.off("error", reject);
+      resolve(server.address() as AddressInfo);
+    });
+  });
+}

@@ -1,0 +1,90 @@
+/**
+ * Stage "forward": sends the rewritten request through the upstream pool and
+ * streams the answer back as it arrives. Nothing is buffered in either
+ * direction, so --flush-interval has nothing to do: every chunk kube-apiserver
+ * writes (a watch event, a page of a large list) is written to the client at once.
+ */
+import type { IncomingHttpHeaders } from "node:http";
+import type { Readable, Writable } from "node:stream";
+import { HOP_BY_HOP } from "../headers.ts";
+import { upstreamFailure, type Upstream } from "../upstream.ts";
+import type { KubewardError } from "../../errors.ts";
+
+/** The response side, common to HTTP/1.1 and HTTP/2 compat responses. */
+export type ClientResponse = Writable & {
+  readonly headersSent: boolean;
+  writeHead(code: number, headers: Record<string, string | string[]>): unknown;
+  flushHeaders?(): void;
+};
+
+export interface ForwardRequest {
+  readonly method: string;
+  /** Path and query, as the client sent them. */
+  readonly target: string;
+  readonly headers: readonly string[];
+  /** The request body, or null when there is none. */
+  readonly body: Readable | null;
+  readonly signal: AbortSignal;
+}
+
+/** How a forwarded exchange ended. */
+export type ForwardOutcome =
+  | { readonly kind: "responded"; readonly statusCode: number; readonly done: Promise<void>; readonly body: Readable }
+  | { readonly kind: "failed"; readonly error: KubewardError; readonly errorKind: string };
+
+/** Sends the request; on a response writes the head and starts piping the body (`done` settles when it ends). */
+export async function forward(upstream: Upstream, req: ForwardRequest, res: ClientResponse): Promise<ForwardOutcome> {
+  let answer;
+  try {
+    answer = await upstream.pool.request({
+      method: req.method, path: upstream.basePath + req.target, signal: req.signal,
+      headers: [...req.headers, ...(await upstream.credentialHeaders())], body: req.body,
+    });
+  } catch (err) {
+    const { error, kind } = upstreamFailure(err);
+    return { kind: "failed", error, errorKind: kind };
+  }
+  const { statusCode, headers, body } = answer;
+  res.writeHead(statusCode, responseHeaders(headers));
+  res.flushHeaders?.();
+  return { kind: "responded", statusCode, body, done: pipeBody(body, res) };
+}
+
+/** Upstream response headers minus hop-by-hop ones and those named in Connection (HTTP/2 forbids them). */
+export function responseHeaders(headers: IncomingHttpHeaders): Record<string, string | string[]> {
+  const named = new Set(String(headers["connection"] ?? "").split(",").map((t) => t.trim().toLowerCase()));
+  const out: Record<string, string | string[]> = {};
+  for (const [name, value] of Object.entries(headers)) {
+    if (value === undefined || HOP_BY_HOP.has(name) || named.has(name)) continue;
+    out[name] = value;
+  }
+  return out;
+}
+
+/** Pipes with backpressure; a failure on either side destroys both. Resolves when the client has the whole body. */
+function pipeBody(body: Readable, res: ClientResponse): Promise<void> {
+  return new Promise((resolve, reject) => {
+    let finished = false;
+    body.pipe(res);
+    body.once("error", (err) => {
+      res.destroy();
+      reject(err);
+    });
+    res.once("finish", () => {
+      finished = true;
+      resolve();
+    });
+    res.once("close", () => {
+      if (finished) return;
+      body.destroy();
+      reject(new Error("the client went away"));
+    });
+  });
+}
+
+/** Ends a streaming response cleanly (the client sees the body end, not a reset) and stops reading upstream. */
+export function endStream(body: Readable, res: ClientResponse): void {
+  body.unpipe(res);
+  body.destroy();
+  if (!res.writableEnded) res.end();
+}

@@ -1,0 +1,100 @@
+/**
+ * The connection to kube-apiserver: one undici Pool (keep-alive, pipelining
+ * 1) presenting the proxy's credentials, the TLS options upgrades reuse, and
+ * the mapping of transport failures to error codes.
+ */
+import type { ConnectionOptions } from "node:tls";
+import { Pool } from "undici";
+import type { UpstreamConfig } from "../config/types.ts";
+import type { Clock } from "../clock.ts";
+import type { Logger } from "../log/logger.ts";
+import { KubewardError } from "../errors.ts";
+import { createTokenSource } from "./token-source.ts";
+
+export interface Upstream {
+  /** scheme://host:port of kube-apiserver. */
+  readonly origin: string;
+  /** The server URL's path prefix (no trailing slash), put before every request path. */
+  readonly basePath: string;
+  readonly pool: Pool;
+  /** TLS options for connections opened outside the pool (upgrades). */
+  readonly tls: ConnectionOptions;
+  /** `["Authorization", "Bearer …"]` when the proxy presents a token, else []. */
+  credentialHeaders(): Promise<string[]>;
+  /** Sends a JSON request with the proxy's own identity; the body is parsed when it is JSON. */
+  requestJson(method: string, path: string, body?: object): Promise<{ statusCode: number; body: unknown }>;
+  close(): Promise<void>;
+}
+
+export interface UpstreamOptions {
+  readonly clock: Clock;
+  readonly logger: Logger;
+  /** Longest wait for response headers before a 504. */
+  readonly headersTimeoutMs: number;
+}
+
+/** Opens the pool to `config.server`. */
+export function createUpstream(config: UpstreamConfig, options: UpstreamOptions): Upstream {
+  const url = new URL(config.server);
+  const tls: ConnectionOptions = {
+    ...(config.caPem !== undefined ? { ca: config.caPem } : {}),
+    ...(config.certPem !== undefined ? { cert: config.certPem } : {}),
+    ...(config.keyPem !== undefined ? { key: config.keyPem } : {}),
+    ...(config.tlsServerName !== undefined ? { servername: config.tlsServerName } : {}),
+    rejectUnauthorized: !config.insecureSkipTlsVerify,
+  };
+  const pool = new Pool(url.origin, {
+    connect: tls as NonNullable<Pool.Options["connect"]>, pipelining: 1, headersTimeout: options.headersTimeoutMs, bodyTimeout: 0,
+  });
+  const tokens = createTokenSource(config, options.clock, options.logger);
+  const credentialHeaders = async () => {
+    const token = await tokens.token();
+    return token === undefined ? [] : ["Authorization", `Bearer ${token}`];
+  };
+  const basePath = url.pathname.replace(/\/+$/, "");
+  return {
+    origin: url.origin, basePath, pool, tls, credentialHeaders,
+    requestJson: async (method, path, body) => {
+      const headers = [...(await credentialHeaders()), "Accept", "application/json"];
+      if (body !== undefined) headers.push("Content-Type", "application/json");
+      try {
+        const res = await pool.request({ method, path: basePath + path, headers, body: body === undefined ? null : JSON.stringify(body) });
+        const text = await res.body.text();
+        return { statusCode: res.statusCode, body: parseJson(text) };
+      } catch (err) {
+        throw upstreamFailure(err).error;
+      }
+    },
+    close: async () => {
+      await pool.destroy();
+    },
+  };
+}
+
+function parseJson(text: string): unknown {
+  try {
+    return JSON.parse(text);
+  } catch {
+    return undefined;
+  }
+}
+
+/** The metric kinds of upstream failures. */
+export type UpstreamErrorKind = "connect" | "timeout" | "tls" | "reset" | "bad_response";
+
+const CONNECT = new Set(["ECONNREFUSED", "ENOTFOUND", "EHOSTUNREACH", "ENETUNREACH", "EAI_AGAIN", "EADDRNOTAVAIL", "UND_ERR_CONNECT_TIMEOUT"]);
+const RESET = new Set(["ECONNRESET", "EPIPE", "UND_ERR_SOCKET", "ECONNABORTED"]);
+
+/** Maps a transport error to a KubewardError (503 unreachable, 504 timeout, 502 bad answer) and a metric kind. */
+export function upstreamFailure(err: unknown): { error: KubewardError; kind: UpstreamErrorKind } {
+  if (err instanceof KubewardError) return { error: err, kind: "bad_response" };
+  const code = String((err as { code?: unknown } | undefined)?.code ?? "");
+  const detail = `${code} ${(err as Error | undefined)?.message ?? String(err)}`;
+  const make = (c: "upstream_unavailable" | "upstream_timeout" | "upstream_error", kind: UpstreamErrorKind) =>
+    ({ error: new KubewardError(c, detail, { cause: err }), kind });
+  if (code === "UND_ERR_HEADERS_TIMEOUT" || code === "ETIMEDOUT") return make("upstream_timeout", "timeout");
+  if (CONNECT.has(code)) return make("upstream_unavailable", "connect");
+  if (/^(ERR_TLS_|ERR_SSL_|CERT_|UNABLE_TO_|DEPTH_ZERO|SELF_SIGNED)/.test(code)) return make("upstream_unavailable", "tls");
+  if (RESET.has(code)) return make("upstream_error", "reset");
+  return make("upstream_error", "bad_response");
+}

@@ -1,0 +1,154 @@
+/**
+ * A fake kube-apiserver for proxy tests: HTTPS on 127.0.0.1:0 with its own
+ * CA, requiring a client certificate; it records every request (method,
+ * path, raw headers, client certificate CN), answers what the test routes,
+ * decides SubjectAccessReviews as the test says, and accepts SPDY/3.1 and
+ * WebSocket upgrades that echo bytes both ways.
+ */
+import { createServer, type Server } from "node:https";
+import type { IncomingMessage, ServerResponse } from "node:http";
+import type { AddressInfo } from "node:net";
+import type { TLSSocket } from "node:tls";
+import type { Duplex } from "node:stream";
+import { WebSocketServer } from "ws";
+import { createCertificateAuthority, issueCertificate, type CertificateAuthority, type KeyPair } from "../../src/pki/certificates.ts";
+
+export interface RecordedRequest {
+  readonly method: string;
+  /** Path and query as received. */
+  readonly url: string;
+  /** Raw header list as received. */
+  readonly rawHeaders: readonly string[];
+  /** CN of the client certificate the proxy presented. */
+  readonly clientCN: string | undefined;
+  /** Every value of a header (lowercase name). */
+  values(name: string): string[];
+}
+
+export interface RecordedUpgrade extends RecordedRequest {
+  readonly protocol: "websocket" | "spdy";
+  /** The WebSocket subprotocol the server picked. */
+  readonly chosenProtocol?: string;
+}
+
+export type Route = (req: IncomingMessage, res: ServerResponse) => void | Promise<void>;
+export type Reviewer = (spec: Record<string, unknown>) => { allowed: boolean; reason?: string };
+
+export interface RecordingUpstream {
+  readonly url: string;
+  readonly ca: CertificateAuthority;
+  /** The client certificate the proxy should present (CN kubeward-proxy). */
+  readonly clientCert: KeyPair;
+  /** Every non-review, non-probe request, in arrival order. */
+  readonly requests: RecordedRequest[];
+  readonly upgrades: RecordedUpgrade[];
+  /** The spec of every SubjectAccessReview received. */
+  readonly reviews: Record<string, unknown>[];
+  /** Answers requests whose path (without query) starts with `prefix`; later routes win. */
+  route(prefix: string, handler: Route): void;
+  setReviewer(reviewer: Reviewer): void;
+  /** Makes /readyz answer 200 (true) or 500 (false). */
+  setReady(ready: boolean): void;
+  /** Makes upgrades answer this status and body instead of 101. */
+  refuseUpgrades(status: number, body: string): void;
+  close(): Promise<void>;
+}
+
+function recordRequest(req: IncomingMessage): RecordedRequest {
+  const cert = (req.socket as TLSSocket).getPeerCertificate?.();
+  const rawHeaders = [...req.rawHeaders];
+  const values = (name: string) => {
+    const out: string[] = [];
+    for (let i = 0; i + 1 < rawHeaders.length; i += 2) if (rawHeaders[i]?.toLowerCase() === name) out.push(rawHeaders[i + 1] ?? "");
+    return out;
+  };
+  return { method: req.method ?? "", url: req.url ?? "", rawHeaders, clientCN: cert?.subject?.CN === undefined ? undefined : String(cert.subject.CN), values };
+}
+
+/** Starts the upstream. */
+export async function startRecordingUpstream(): Promise<RecordingUpstream> {
+  const ca = await createCertificateAuthority("recording-upstream-ca");
+  const serving = await issueCertificate(ca, { commonName: "kube-apiserver", hosts: ["127.0.0.1", "localhost"], usage: "server" });
+  const clientCert = await issueCertificate(ca, { commonName: "kubeward-proxy", usage: "client" });
+  const state = {
+    routes: [] as { prefix: string; handler: Route }[],
+    reviewer: (() => ({ allowed: false })) as Reviewer,
+    ready: true,
+    refusal: undefined as { status: number; body: string } | undefined,
+  };
+  const requests: RecordedRequest[] = [];
+  const upgrades: RecordedUpgrade[] = [];
+  const reviews: Record<string, unknown>[] = [];
+  const server = createServer({ cert: serving.certPem, key: serving.keyPem, ca: ca.certPem, requestCert: true, rejectUnauthorized: true },
+    (req, res) => void answer(req, res));
+  const wss = new WebSocketServer({ noServer: true, handleProtocols: (offered) => [...offered][0] ?? false });
+
+  async function answer(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const path = (req.url ?? "").split("?")[0] ?? "";
+    if (path === "/readyz") return void res.writeHead(state.ready ? 200 : 500).end(state.ready ? "ok" : "not ready");
+    if (path === "/apis/authorization.k8s.io/v1/subjectaccessreviews") return review(req, res);
+    requests.push(recordRequest(req));
+    const route = [...state.routes].reverse().find((r) => path.startsWith(r.prefix));
+    if (route) return route.handler(req, res);
+    req.resume();
+    res.writeHead(200, { "content-type": "application/json" }).end(JSON.stringify({ kind: "Echo", path }));
+  }
+
+  async function review(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    let text = "";
+    for await (const chunk of req) text += chunk;
+    const body = JSON.parse(text) as { spec: Record<string, unknown> };
+    reviews.push(body.spec);
+    const decision = state.reviewer(body.spec);
+    res.writeHead(201, { "content-type": "application/json" })
+      .end(JSON.stringify({ ...body, status: { allowed: decision.allowed, ...(decision.reason ? { reason: decision.reason } : {}) } }));
+  }
+
+  const upgraded = new Set<Duplex>();
+  server.on("upgrade", (req: IncomingMessage, socket: Duplex, head: Buffer) => {
+    socket.on("error", () => {});
+    upgraded.add(socket);
+    socket.once("close", () => upgraded.delete(socket));
+    const recorded = recordRequest(req);
+    if (state.refusal) {
+      upgrades.push({ ...recorded, protocol: "spdy" });
+      socket.end(`HTTP/1.1 ${state.refusal.status} Refused\r\nContent-Type: application/json\r\nContent-Length: ${Buffer.byteLength(state.refusal.body)}\r\n\r\n${state.refusal.body}`);
+      return;
+    }
+    if ((req.headers.upgrade ?? "").toLowerCase() === "websocket") {
+      wss.handleUpgrade(req, socket, head, (ws) => {
+        upgrades.push({ ...recorded, protocol: "websocket", chosenProtocol: ws.protocol });
+        ws.on("message", (data, isBinary) => ws.send(data, { binary: isBinary }));
+      });
+      return;
+    }
+    upgrades.push({ ...recorded, protocol: "spdy" });
+    const version = String(req.headers["x-stream-protocol-version"] ?? "").split(",")[0]?.trim() ?? "";
+    socket.write(`HTTP/1.1 101 Switching Protocols\r\nConnection: Upgrade\r\nUpgrade: SPDY/3.1\r\nX-Stream-Protocol-Version: ${version}\r\n\r\n`);
+    if (head.length > 0) socket.write(head);
+    socket.pipe(socket);
+  });
+
+  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+  const { port } = server.address() as AddressInfo;
+  return {
+    url: `https://127.0.0.1:${port}`, ca, clientCert, requests, upgrades, reviews,
+    route: (prefix, handler) => { state.routes.push({ prefix, handler }); },
+    setReviewer: (r) => { state.reviewer = r; },
+    setReady: (r) => { state.ready = r; },
+    refuseUpgrades: (status, body) => { state.refusal = { status, body }; },
+    close: () => {
+      for (const socket of upgraded) socket.destroy();
+      return closeServer(server, wss);
+    },
+  };
+}
+
+function closeServer(server: Server, wss: WebSocketServer): Promise<void> {
+  for (const client of wss.clients) client.terminate();
+  wss.close();
+  return new Promise((resolve) => {
+    server.close(() => resolve());
+    server.closeAllConnections();
+  });
+}
