@@ -59,7 +59,7 @@ export const FLAGS: readonly FlagSpec[] = [
   { name: "allow-reserved-identities", key: "allowReservedIdentities", type: "boolean", group: "Identity", shown: "false", help: "Let tokens map to system: users and groups (refused by default)." },
   { name: "shutdown-grace-period", key: "shutdownGracePeriod", type: "string", arg: "DURATION", group: "Process", shown: DEFAULTS.shutdownGracePeriod, help: "Longest wait for in-flight requests on SIGTERM." },
   { name: "log-level", key: "logLevel", type: "string", arg: "LEVEL", group: "Process", shown: DEFAULTS.logLevel, help: "fatal, error, warn, info, debug or trace." },
-  { name: "config", type: "string", arg: "FILE", group: "Process", help: "YAML config file with the same settings; flags override it." },
+  { name: "config", type: "string", arg: "FILE", group: "Process", help: "YAML file with the same settings in camelCase (oidc may list several issuers); flags override it, and file names in it are relative to it." },
   { name: "version", type: "boolean", group: "Process", help: "Print the version and exit." },
   { name: "help", short: "h", type: "boolean", group: "Process", help: "Print this help and exit." },
 ];

@@ -3,6 +3,7 @@
  * checked, deeply frozen {@link ProxyConfig}, or a {@link ConfigError} that
  * lists every problem at once.
  */
+import { dirname } from "node:path";
 import { ConfigError, Problems } from "./errors.ts";
 import { readConfigFile } from "./file.ts";
 import { parseProxyFlags } from "./flags.ts";
@@ -36,7 +37,7 @@ export async function loadProxyConfig(argv: readonly string[], env: NodeJS.Proce
   const configFile = flags.values["config"];
   const fileConfig = typeof configFile === "string" ? await readConfigFile(configFile, problems) : undefined;
   if (flags.foreign || (configFile !== undefined && !fileConfig)) throw new ConfigError(problems.list);
-  const fileSettings: Settings = fileConfig ? fromFile(fileConfig) : { issuers: [] };
+  const fileSettings: Settings = fileConfig && typeof configFile === "string" ? fromFile(fileConfig, dirname(configFile)) : { issuers: [] };
   const isList = Array.isArray(fileConfig?.oidc);
   const settings = mergeSettings(fileSettings, fromFlags(flags.values), problems, isList);
   const fileInUse = fileConfig !== undefined;

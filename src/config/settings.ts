@@ -2,6 +2,7 @@
  * Raw settings from the config file and the flags, each value tagged with the
  * field or flag it came from, merged so that flags override the file.
  */
+import { resolve } from "node:path";
 import type { Problems } from "./errors.ts";
 import { FLAGS } from "./flag-table.ts";
 import type { FlagValue } from "./flags.ts";
@@ -43,10 +44,18 @@ function tag<T extends object>(obj: T, prefix: string): Partial<Tagged<T>> {
   return out as Partial<Tagged<T>>;
 }
 
-/** The file's values, tagged with their field paths. */
-export function fromFile(file: FileConfig): Settings {
-  const { oidc, extraUserHeaders, ...rest } = file;
-  const list = oidc === undefined ? [] : Array.isArray(oidc) ? oidc : [oidc as FileIssuer];
+/** Fields naming files; in the config file they are relative to the file's directory, as in a kubeconfig. */
+const FILE_FIELDS = new Set(["caFile", "kubeconfig", "tlsCertFile", "tlsPrivateKeyFile"]);
+
+function withPaths<T extends object>(obj: T, baseDir: string): T {
+  const entries = Object.entries(obj).map(([k, v]) => [k, FILE_FIELDS.has(k) && typeof v === "string" && v !== "" ? resolve(baseDir, v) : v]);
+  return Object.fromEntries(entries) as T;
+}
+
+/** The file's values, tagged with their field paths; relative file names resolved against `baseDir`. */
+export function fromFile(file: FileConfig, baseDir: string): Settings {
+  const { oidc, extraUserHeaders, ...rest } = withPaths(file, baseDir);
+  const list = (oidc === undefined ? [] : Array.isArray(oidc) ? oidc : [oidc as FileIssuer]).map((o) => withPaths(o, baseDir));
   const extras = extraUserHeaders && Object.fromEntries(Object.entries(extraUserHeaders).map(([k, v]) => [k, typeof v === "string" ? [v] : v]));
   return {
     ...tag(rest, ""),

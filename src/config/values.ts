@@ -45,7 +45,7 @@ const HOSTNAME = /^(?=.{1,253}$)[a-zA-Z0-9]([a-zA-Z0-9-]{0,61}[a-zA-Z0-9])?(\.[a
 export function parseHostPort(s: Setting<string>, problems: Problems): ListenAddress | undefined {
   const m = /^(?:\[([^\]]+)\]|([^:[\]]*)):([0-9]+)$/.exec(s.value);
   const host = m ? (m[1] ?? m[2] ?? "") : undefined;
-  const hostOk = host !== undefined && (m?.[1] !== undefined ? isIP(host) === 6 : host === "" || isIP(host) === 4 || HOSTNAME.test(host));
+  const hostOk = host !== undefined && (m?.[1] !== undefined ? isIP(host) === 6 : host === "" || isIP(host) === 4 || (HOSTNAME.test(host) && !/^[0-9.]+$/.test(host)));
   const port = m?.[3] === undefined ? undefined : Number(m[3]);
   if (hostOk && port !== undefined && port >= 1 && port <= 65535) return { host: host === "" ? "0.0.0.0" : host, port };
   problems.add(s.path, `must be host:port with a port 1-65535, e.g. 0.0.0.0:9090 ${got(s.value)}`);

@@ -161,6 +161,15 @@ ${serving()}`;
     await assert.rejects(load(), (e: unknown) => e instanceof ConfigError && e.lines()[0] === `kubeward: ${file}:2:1: Map keys must be unique`);
   });
 
+  test("file names in the config file are relative to its directory", async () => {
+    const yaml = "oidc: { issuerURL: https://a.example.com, clientID: k, caFile: ca.crt }\ntlsCertFile: tls.crt\ntlsPrivateKeyFile: ./tls.key\nkubeconfig: proxy.kubeconfig\n";
+    const c = await (await withFile(yaml)).load();
+    assert.equal(c.tlsCertFile, f.certFile);
+    assert.equal(c.tlsPrivateKeyFile, f.keyFile);
+    assert.equal(c.oidc[0]?.caPem, f.caPem);
+    assert.equal(c.upstream.token, "proxy-token");
+  });
+
   test("an unreadable config file", async () => {
     await assert.rejects(loadProxyConfig(["--config=/nonexistent/kubeward.yaml"], {}), (e: unknown) =>
       e instanceof ConfigError && e.lines().join("\n") === 'kubeward: --config: cannot read "/nonexistent/kubeward.yaml": ENOENT');
