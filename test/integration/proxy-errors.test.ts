@@ -1,0 +1,77 @@
+import { test, after } from "node:test";
+import assert from "node:assert/strict";
+import { connect } from "node:tls";
+import { once } from "node:events";
+import { startHarness, send, type Harness } from "./proxy-harness.ts";
+import { startRecordingUpstream } from "../tools/recording-upstream.ts";
+import { createCertificateAuthority } from "../../src/pki/certificates.ts";
+
+const AUTH = ["Authorization", "Bearer alice-token"];
+const started: Harness[] = [];
+after(async () => { for (const h of started) await h.close(); });
+
+async function harness(options: Parameters<typeof startHarness>[0] = {}): Promise<Harness> {
+  const h = await startHarness(options);
+  started.push(h);
+  return h;
+}
+
+function status(code: number, reason: string, message: string) {
+  return { kind: "Status", apiVersion: "v1", metadata: {}, status: "Failure", message, reason, code };
+}
+
+test("an unreachable upstream is a 503 Status, counted as a connect error", async () => {
+  const upstream = await startRecordingUpstream();
+  await upstream.close();
+  const h = await harness({ upstream });
+  const reply = await send(h, "/api/v1/pods", AUTH);
+  assert.equal(reply.status, 503);
+  assert.deepEqual(reply.json(), status(503, "ServiceUnavailable", "the Kubernetes API server is not reachable"));
+  assert.match(await h.metrics.registry.getSingleMetricAsString("kubeward_upstream_errors_total"), /kind="connect"\} 1/);
+});
+
+test("an upstream whose certificate the proxy does not trust is a 503 counted as tls", async () => {
+  const other = await createCertificateAuthority("someone-else");
+  const h = await harness({ upstreamConfig: { caPem: other.certPem } });
+  const reply = await send(h, "/api/v1/pods", AUTH);
+  assert.equal(reply.status, 503);
+  assert.match(await h.metrics.registry.getSingleMetricAsString("kubeward_upstream_errors_total"), /kind="tls"\} 1/);
+});
+
+test("an upstream that resets the connection is a 502, one that never answers is a 504", async () => {
+  const h = await harness({ tuning: { upstreamTimeoutMs: 300 } });
+  h.upstream.route("/api/v1/reset", (req) => { req.socket.destroy(); });
+  h.upstream.route("/api/v1/slow", () => {});
+  const reset = await send(h, "/api/v1/reset", AUTH);
+  assert.equal(reset.status, 502);
+  assert.deepEqual(reset.json(), status(502, "InternalError", "the Kubernetes API server gave an invalid response"));
+  const slow = await send(h, "/api/v1/slow", AUTH);
+  assert.equal(slow.status, 504);
+  assert.deepEqual(slow.json(), status(504, "Timeout", "the Kubernetes API server did not answer in time"));
+  const metrics = await h.metrics.registry.getSingleMetricAsString("kubeward_proxy_requests_total");
+  assert.match(metrics, /verb="list",class="resource",code="502"\} 1/);
+  assert.match(metrics, /verb="list",class="resource",code="504"\} 1/);
+});
+
+test("an upstream that dies mid-body cuts the client's response instead of faking an end", async () => {
+  const h = await harness();
+  h.upstream.route("/api/v1/pods", (req, res) => {
+    res.writeHead(200, { "content-type": "application/json" });
+    res.write(`{"items":[`);
+    setTimeout(() => req.socket.destroy(), 20);
+  });
+  await assert.rejects(send(h, "/api/v1/pods", AUTH), /aborted|ECONNRESET|socket hang up|terminated/);
+  assert.equal((await send(h, "/version", AUTH)).status, 200, "the proxy keeps serving");
+});
+
+test("garbage on the wire is a 400 Status and never a crash", async () => {
+  const h = await harness();
+  const socket = connect({ host: "127.0.0.1", port: h.port, ca: h.caPem, ALPNProtocols: ["http/1.1"] });
+  await once(socket, "secureConnect");
+  socket.write("NOT HTTP AT ALL\r\n\r\n");
+  let text = "";
+  for await (const c of socket) text += c;
+  assert.match(text, /^HTTP\/1\.1 400 Bad Request\r\n/);
+  assert.equal(JSON.parse(text.slice(text.indexOf("\r\n\r\n") + 4))["kind"], "Status");
+  assert.equal((await send(h, "/version", AUTH)).status, 200);
+});

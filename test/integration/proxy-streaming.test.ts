@@ -1,0 +1,147 @@
+import { test, before, after } from "node:test";
+import assert from "node:assert/strict";
+import { request } from "node:https";
+import { connect, constants } from "node:http2";
+import { createHash } from "node:crypto";
+import { once } from "node:events";
+import { startHarness, UNAUTHORIZED, ALICE, type Harness } from "./proxy-harness.ts";
+
+let h: Harness;
+before(async () => { h = await startHarness(); });
+after(() => h.close());
+
+function gate(): { wait: Promise<void>; open: () => void } {
+  let open = () => {};
+  const wait = new Promise<void>((resolve) => { open = resolve; });
+  return { wait, open };
+}
+
+function get(path: string) {
+  const req = request({ host: "127.0.0.1", port: h.port, ca: h.caPem, path, agent: false, headers: { Authorization: "Bearer alice-token" } });
+  req.end();
+  return req;
+}
+
+test("the first watch event reaches the client before the upstream finishes", { timeout: 10_000 }, async () => {
+  const release = gate();
+  h.upstream.route("/api/v1/namespaces/w/pods", async (_req, res) => {
+    res.writeHead(200, { "content-type": "application/json" });
+    res.write(`{"type":"ADDED","object":{"kind":"Pod"}}\n`);
+    await release.wait;
+    res.end(`{"type":"DELETED","object":{"kind":"Pod"}}\n`);
+  });
+  const [res] = await once(get("/api/v1/namespaces/w/pods?watch=true"), "response");
+  assert.equal(res.statusCode, 200);
+  const [first] = await once(res, "data");
+  assert.equal(String(first), `{"type":"ADDED","object":{"kind":"Pod"}}\n`);
+  assert.match(await h.metrics.registry.getSingleMetricAsString("kubeward_proxy_long_running_requests"), /class="resource"\} 1/);
+  release.open();
+  let rest = "";
+  for await (const c of res) rest += c;
+  assert.equal(rest, `{"type":"DELETED","object":{"kind":"Pod"}}\n`);
+});
+
+test("a large list streams: the client has the first megabytes while the upstream is still writing, and every byte arrives", { timeout: 10_000 }, async () => {
+  const release = gate();
+  const chunk = Buffer.alloc(64 * 1024, "x");
+  const expected = createHash("sha256");
+  h.upstream.route("/api/v1/configmaps", async (_req, res) => {
+    res.writeHead(200, { "content-type": "application/json" });
+    for (let i = 0; i < 80; i++) {
+      if (i === 40) await release.wait;
+      if (!res.write(chunk)) await once(res, "drain");
+    }
+    res.end();
+  });
+  for (let i = 0; i < 80; i++) expected.update(chunk);
+  const [res] = await once(get("/api/v1/configmaps"), "response");
+  const got = createHash("sha256");
+  let received = 0;
+  let releasedAt = -1;
+  for await (const c of res) {
+    got.update(c as Buffer);
+    received += (c as Buffer).length;
+    if (releasedAt < 0 && received >= 40 * chunk.length) {
+      releasedAt = received;
+      release.open();
+    }
+  }
+  assert.ok(releasedAt > 0, "the first half arrived before the upstream was allowed to go on");
+  assert.equal(received, 80 * chunk.length);
+  assert.equal(got.digest("hex"), expected.digest("hex"));
+});
+
+test("HTTP/2 clients are served, and a watch streams over HTTP/2", async () => {
+  const release = gate();
+  h.upstream.route("/apis/apps/v1/deployments", async (_req, res) => {
+    res.writeHead(200, { "content-type": "application/json" });
+    res.write(`{"type":"ADDED"}\n`);
+    await release.wait;
+    res.end();
+  });
+  const session = connect(`https://127.0.0.1:${h.port}`, { ca: h.caPem });
+  try {
+    const stream = session.request({ ":path": "/apis/apps/v1/deployments?watch=1", authorization: "Bearer alice-token" });
+    const [headers] = await once(stream, "response");
+    assert.equal(headers[":status"], 200);
+    const [first] = await once(stream, "data");
+    assert.equal(String(first), `{"type":"ADDED"}\n`);
+    release.open();
+    await once(stream, "end");
+    assert.equal(session.alpnProtocol, "h2");
+    assert.deepEqual(h.upstream.requests.at(-1)?.values("impersonate-user"), [ALICE.username]);
+  } finally {
+    session.close();
+  }
+});
+
+test("an unauthenticated HTTP/2 request gets the 401 Status and the session is closed (GOAWAY)", async () => {
+  const session = connect(`https://127.0.0.1:${h.port}`, { ca: h.caPem });
+  const goaway = once(session, "goaway");
+  const stream = session.request({ ":path": "/api/v1/pods" });
+  const [headers] = await once(stream, "response");
+  let body = "";
+  for await (const c of stream) body += c;
+  assert.equal(headers[":status"], 401);
+  assert.deepEqual(JSON.parse(body), UNAUTHORIZED);
+  const [code] = await goaway;
+  assert.equal(code, constants.NGHTTP2_NO_ERROR);
+  session.destroy();
+});
+
+test("an HTTP/2 request body is forwarded", async () => {
+  h.upstream.route("/api/v1/namespaces/default/events", async (req, res) => {
+    let body = "";
+    for await (const c of req) body += c;
+    res.writeHead(201, { "content-type": "application/json" }).end(body);
+  });
+  const session = connect(`https://127.0.0.1:${h.port}`, { ca: h.caPem });
+  try {
+    const stream = session.request({ ":path": "/api/v1/namespaces/default/events", ":method": "POST", authorization: "Bearer alice-token", "content-type": "application/json" });
+    stream.end(`{"kind":"Event"}`);
+    const [headers] = await once(stream, "response");
+    let body = "";
+    for await (const c of stream) body += c;
+    assert.equal(headers[":status"], 201);
+    assert.equal(body, `{"kind":"Event"}`);
+  } finally {
+    session.close();
+  }
+});
+
+test("a client that goes away mid-watch does not disturb the proxy", async () => {
+  let upstreamClosed: Promise<unknown> = Promise.resolve();
+  h.upstream.route("/api/v1/secrets", (_req, res) => {
+    res.writeHead(200, { "content-type": "application/json" });
+    res.write(`{"type":"ADDED"}\n`);
+    upstreamClosed = once(res, "close");
+  });
+  const req = get("/api/v1/secrets?watch=true");
+  const [res] = await once(req, "response");
+  await once(res, "data");
+  req.destroy();
+  await upstreamClosed;
+  const [again] = await once(get("/version"), "response");
+  assert.equal(again.statusCode, 200);
+  again.resume();
+});
