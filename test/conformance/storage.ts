@@ -29,6 +29,8 @@ const T0 = Date.UTC(2026, 0, 1);
 const DAY = 86_400_000;
 
 type Body = (s: Storage, clock: FrozenClock) => Promise<void>;
+/** One test: its title and body, as in Dex's `subTest`. */
+type Case = readonly [title: string, body: Body];
 
 /** Changes every string, number, boolean and array inside `value`, in place. */
 function scribble(value: unknown): void {
@@ -61,11 +63,10 @@ function object(model: ProtocolObject["model"], id: string, extra: Partial<Proto
   return { model, id, payload: structuredClone(PAYLOAD), expiresAt: T0 + 60_000, ...extra };
 }
 
-const rejectsWith = (code: "storage_conflict") => (e: unknown) => isKubewardError(e, code);
+const isConflict = (e: unknown): boolean => isKubewardError(e, "storage_conflict");
 
 /** What the entity tests need to know about one kind of record. */
 interface EntityCase<T> {
-  kind: string;
   /** Three records with distinct ids, not in id order; the last has no optional fields. */
   samples: readonly [T, T, T];
   idOf(value: T): string;
@@ -75,11 +76,12 @@ interface EntityCase<T> {
   get(s: Storage, id: string): Promise<T | undefined>;
   list(s: Storage): Promise<T[]>;
   delete(s: Storage, id: string): Promise<boolean>;
-  update?(s: Storage, id: string, update: Updater<T>): Promise<T | undefined>;
 }
 
-const CLIENTS: EntityCase<Client> = {
-  kind: "clients",
+type Update<T> = (s: Storage, id: string, update: Updater<T>) => Promise<T | undefined>;
+type Updatable<T> = EntityCase<T> & { update: Update<T> };
+
+const CLIENTS: Updatable<Client> = {
   samples: [
     { id: "web", secretHash: "$2b$10$Ke", redirectURIs: ["https://app/cb"], public: false, name: "Web", trustedPeers: ["kubectl"] },
     { id: "dash", secretHash: "$2b$10$Zq", redirectURIs: ["https://d/cb", "https://d/cb2"], public: false, name: "Dash", trustedPeers: [] },
@@ -94,8 +96,7 @@ const CLIENTS: EntityCase<Client> = {
   update: (s, id, u) => s.updateClient(id, u),
 };
 
-const PASSWORDS: EntityCase<PasswordEntry> = {
-  kind: "passwords",
+const PASSWORDS: Updatable<PasswordEntry> = {
   samples: [
     { email: "carol@example.com", hash: "$2b$10$c", username: "carol", userID: "u3", groups: ["ops"] },
     { email: "alice@example.com", hash: "$2b$10$a", username: "alice", userID: "u1", groups: ["dev", "ops"] },
@@ -111,8 +112,7 @@ const PASSWORDS: EntityCase<PasswordEntry> = {
 };
 
 const jwk = { kty: "EC", crv: "P-256", x: "f83OJ3D2xF1Bg8vub9tLe1gHMzV76e8Tus9uPHvRVEU", y: "x_FEzRu9m36HLN_tue659LNpXW6pCyStikYjKIWI5a0", d: "jpsQnnGQmL-YBIffH1136cLSh6OBTi9HKwWq7dK6vl0" };
-const SIGNING_KEYS: EntityCase<SigningKey> = {
-  kind: "signing keys",
+const SIGNING_KEYS: Updatable<SigningKey> = {
   samples: [
     { kid: "k2", alg: "ES256", privateJwk: jwk, state: "active", createdAt: T0, retireAfter: T0 + DAY, notAfter: T0 + 2 * DAY },
     { kid: "k1", alg: "RS256", privateJwk: { ...jwk, kid: "k1" }, state: "retired", createdAt: T0 - DAY, retireAfter: T0, notAfter: T0 + DAY },
@@ -130,8 +130,7 @@ const SIGNING_KEYS: EntityCase<SigningKey> = {
 const family = (id: string, subject: string): RefreshFamily => ({
   id, subject, connectorId: "ldap", connectorData: '{"dn":"uid=x"}', createdAt: T0, lastUsedAt: T0, revoked: false, expiresAt: T0 + 30 * DAY,
 });
-const FAMILIES: EntityCase<RefreshFamily> = {
-  kind: "refresh families",
+const FAMILIES: Updatable<RefreshFamily> = {
   samples: [family("f2", "alice"), family("f1", "bob"), { id: "f3", subject: "alice", connectorId: "local", createdAt: T0, lastUsedAt: T0, revoked: true }],
   idOf: (f) => f.id,
   change: (f) => ({ ...f, lastUsedAt: f.lastUsedAt + 1000, revoked: !f.revoked }),
@@ -143,7 +142,6 @@ const FAMILIES: EntityCase<RefreshFamily> = {
 };
 
 const REVOCATIONS: EntityCase<Revocation> = {
-  kind: "revocations",
   samples: [
     { id: "r2", kind: "user", subject: "alice", reason: "left", actor: "admin", createdAt: T0, until: T0 + DAY },
     { id: "r1", kind: "group", subject: "contractors", reason: "audit", actor: "sec", createdAt: T0 },
@@ -159,244 +157,245 @@ const REVOCATIONS: EntityCase<Revocation> = {
 
 /**
  * Registers the conformance tests for one backend. Each test opens a fresh
- * backend with a frozen clock at 2026-01-01 and closes it afterwards.
+ * backend with a clock frozen at 2026-01-01 and closes it afterwards.
  *
  * @example
  * storageConformance("memory", (deps) => openMemoryStorage({}, deps));
  */
 export function storageConformance(name: string, open: StorageFactory): void {
-  const it = (title: string, body: Body) =>
-    test(title, async () => {
-      const clock: FrozenClock = { t: T0, now: () => clock.t };
-      const s = await open({ clock });
-      try {
-        await body(s, clock);
-      } finally {
-        await s.close();
-      }
-    });
+  const groups: Record<string, readonly Case[]> = {
+    "protocol objects": PROTOCOL_TESTS,
+    clients: [...entityTests(CLIENTS), ...updateTests(CLIENTS, CLIENTS.update)],
+    passwords: [...entityTests(PASSWORDS), ...updateTests(PASSWORDS, PASSWORDS.update), PASSWORD_CASE_TEST],
+    "signing keys": [...entityTests(SIGNING_KEYS), ...updateTests(SIGNING_KEYS, SIGNING_KEYS.update)],
+    "refresh families": [...entityTests(FAMILIES), ...updateTests(FAMILIES, FAMILIES.update), FAMILY_FILTER_TEST],
+    revocations: entityTests(REVOCATIONS),
+    "garbage collection": [["gc deletes what expired by `now`, counts it, and keeps the rest", testGc]],
+  };
   describe(`storage conformance: ${name}`, () => {
-    describe("protocol objects", () => protocolTests(it));
-    describe(CLIENTS.kind, () => entityTests(it, CLIENTS));
-    describe(PASSWORDS.kind, () => entityTests(it, PASSWORDS));
-    describe(SIGNING_KEYS.kind, () => entityTests(it, SIGNING_KEYS));
-    describe(FAMILIES.kind, () => entityTests(it, FAMILIES));
-    describe(REVOCATIONS.kind, () => entityTests(it, REVOCATIONS));
-    describe("entity specifics", () => specificTests(it));
-    describe("garbage collection", () => gcTests(it));
-  });
-}
-
-type It = (title: string, body: Body) => void;
-
-function protocolTests(it: It): void {
-  it("an object comes back equal, only under its own model and id", async (s) => {
-    const code = object("AuthorizationCode", "c1");
-    const forever: ProtocolObject = { model: "Grant", id: "g1", payload: { accountId: "alice" } };
-    await s.upsertObject(code);
-    await s.upsertObject(forever);
-    assert.deepEqual(await s.findObject("AuthorizationCode", "c1"), code);
-    assert.deepEqual(await s.findObject("Grant", "g1"), forever);
-    assert.equal(await s.findObject("AccessToken", "c1"), undefined);
-    assert.equal(await s.findObject("AuthorizationCode", "c2"), undefined);
-  });
-
-  it("upsert replaces payload, expiry and consumption, and the uid it is found by", async (s, clock) => {
-    await s.upsertObject(object("Session", "s1", { payload: { uid: "u1" } }));
-    assert.equal(await s.consumeObject("Session", "s1"), true);
-    const next = object("Session", "s1", { payload: { uid: "u2", accountId: "bob" }, expiresAt: T0 + DAY });
-    await s.upsertObject(next);
-    assert.deepEqual(await s.findObject("Session", "s1"), next);
-    assert.equal(await s.findObjectByUid("Session", "u1"), undefined);
-    clock.t = T0 + DAY - 1;
-    assert.deepEqual(await s.findObjectByUid("Session", "u2"), next);
-  });
-
-  it("an object is gone from its expiry on, by every lookup", async (s, clock) => {
-    const expiresAt = T0 + 1000;
-    await s.upsertObject(object("Session", "s1", { payload: { uid: "u1" }, expiresAt }));
-    await s.upsertObject(object("DeviceCode", "d1", { payload: { userCode: "ABCD-EFGH" }, expiresAt }));
-    clock.t = expiresAt - 1;
-    assert.ok(await s.findObject("Session", "s1"));
-    assert.ok(await s.findObjectByUid("Session", "u1"));
-    assert.ok(await s.findObjectByUserCode("DeviceCode", "ABCD-EFGH"));
-    clock.t = expiresAt;
-    assert.equal(await s.findObject("Session", "s1"), undefined);
-    assert.equal(await s.findObjectByUid("Session", "u1"), undefined);
-    assert.equal(await s.findObjectByUserCode("DeviceCode", "ABCD-EFGH"), undefined);
-    assert.equal(await s.consumeObject("DeviceCode", "d1"), false);
-  });
-
-  it("findByUid and findByUserCode look within the model only", async (s) => {
-    const session = object("Session", "s1", { payload: { uid: "u1" } });
-    const device = object("DeviceCode", "d1", { payload: { userCode: "WXYZ-1234", uid: "u9" } });
-    await s.upsertObject(session);
-    await s.upsertObject(object("Interaction", "i1", { payload: { uid: "u1" } }));
-    await s.upsertObject(device);
-    assert.deepEqual(await s.findObjectByUid("Session", "u1"), session);
-    assert.deepEqual(await s.findObjectByUserCode("DeviceCode", "WXYZ-1234"), device);
-    assert.equal(await s.findObjectByUid("Session", "u9"), undefined);
-    assert.equal(await s.findObjectByUserCode("Session", "WXYZ-1234"), undefined);
-    assert.equal(await s.findObjectByUserCode("DeviceCode", "wxyz-1234"), undefined);
-  });
-
-  it("consume wins once, stamps the clock's time and keeps the object", async (s, clock) => {
-    const token = object("RefreshToken", "rt1");
-    await s.upsertObject(token);
-    clock.t = T0 + 500;
-    assert.equal(await s.consumeObject("RefreshToken", "rt1"), true);
-    clock.t = T0 + 900;
-    assert.equal(await s.consumeObject("RefreshToken", "rt1"), false);
-    assert.deepEqual(await s.findObject("RefreshToken", "rt1"), { ...token, consumedAt: T0 + 500 });
-    assert.equal(await s.consumeObject("RefreshToken", "missing"), false);
-  });
-
-  it("of two racing consumes exactly one wins", async (s) => {
-    await s.upsertObject(object("RefreshToken", "rt1"));
-    const results = await Promise.all([s.consumeObject("RefreshToken", "rt1"), s.consumeObject("RefreshToken", "rt1")]);
-    assert.deepEqual(results.sort(), [false, true]);
-  });
-
-  it("destroy deletes the object and what it was found by", async (s) => {
-    await s.upsertObject(object("Session", "s1", { payload: { uid: "u1" } }));
-    assert.equal(await s.destroyObject("Session", "s1"), true);
-    assert.equal(await s.findObject("Session", "s1"), undefined);
-    assert.equal(await s.findObjectByUid("Session", "u1"), undefined);
-    assert.equal(await s.destroyObject("Session", "s1"), false);
-  });
-
-  it("revokeByGrantId deletes that model's objects of that grant only", async (s) => {
-    for (const [model, id, grantId] of [["RefreshToken", "r1", "g1"], ["RefreshToken", "r2", "g1"], ["RefreshToken", "r3", "g2"], ["AccessToken", "a1", "g1"]] as const) {
-      await s.upsertObject(object(model, id, { payload: { grantId } }));
+    for (const [group, cases] of Object.entries(groups)) {
+      describe(group, () => {
+        for (const [title, body] of cases) test(title, () => run(open, body));
+      });
     }
-    assert.equal(await s.revokeByGrantId("RefreshToken", "g1"), 2);
-    assert.equal(await s.findObject("RefreshToken", "r1"), undefined);
-    assert.equal(await s.findObject("RefreshToken", "r2"), undefined);
-    assert.ok(await s.findObject("RefreshToken", "r3"));
-    assert.ok(await s.findObject("AccessToken", "a1"));
-    assert.equal(await s.revokeByGrantId("RefreshToken", "g1"), 0);
-  });
-
-  it("objects go in and come out as copies", async (s) => {
-    const input = object("AccessToken", "a1");
-    const expected = structuredClone(input);
-    await s.upsertObject(input);
-    scribble(input);
-    const found = await s.findObject("AccessToken", "a1");
-    assert.deepEqual(found, expected);
-    scribble(found);
-    assert.deepEqual(await s.findObject("AccessToken", "a1"), expected);
   });
 }
 
-function entityTests<T>(it: It, c: EntityCase<T>): void {
+async function run(open: StorageFactory, body: Body): Promise<void> {
+  const clock: FrozenClock = { t: T0, now: () => clock.t };
+  const s = await open({ clock });
+  try {
+    await body(s, clock);
+  } finally {
+    await s.close();
+  }
+}
+
+async function testRoundTrip(s: Storage): Promise<void> {
+  const code = object("AuthorizationCode", "c1");
+  const forever: ProtocolObject = { model: "Grant", id: "g1", payload: { accountId: "alice" } };
+  await s.upsertObject(code);
+  await s.upsertObject(forever);
+  assert.deepEqual(await s.findObject("AuthorizationCode", "c1"), code);
+  assert.deepEqual(await s.findObject("Grant", "g1"), forever);
+  assert.equal(await s.findObject("AccessToken", "c1"), undefined);
+  assert.equal(await s.findObject("AuthorizationCode", "c2"), undefined);
+}
+
+async function testReplace(s: Storage, clock: FrozenClock): Promise<void> {
+  await s.upsertObject(object("Session", "s1", { payload: { uid: "u1" } }));
+  assert.equal(await s.consumeObject("Session", "s1"), true);
+  const next = object("Session", "s1", { payload: { uid: "u2", accountId: "bob" }, expiresAt: T0 + DAY });
+  await s.upsertObject(next);
+  assert.deepEqual(await s.findObject("Session", "s1"), next);
+  assert.equal(await s.findObjectByUid("Session", "u1"), undefined);
+  clock.t = T0 + DAY - 1;
+  assert.deepEqual(await s.findObjectByUid("Session", "u2"), next);
+}
+
+async function testExpiry(s: Storage, clock: FrozenClock): Promise<void> {
+  const expiresAt = T0 + 1000;
+  await s.upsertObject(object("Session", "s1", { payload: { uid: "u1" }, expiresAt }));
+  await s.upsertObject(object("DeviceCode", "d1", { payload: { userCode: "ABCD-EFGH" }, expiresAt }));
+  clock.t = expiresAt - 1;
+  assert.ok(await s.findObject("Session", "s1"));
+  assert.ok(await s.findObjectByUid("Session", "u1"));
+  assert.ok(await s.findObjectByUserCode("DeviceCode", "ABCD-EFGH"));
+  clock.t = expiresAt;
+  assert.equal(await s.findObject("Session", "s1"), undefined);
+  assert.equal(await s.findObjectByUid("Session", "u1"), undefined);
+  assert.equal(await s.findObjectByUserCode("DeviceCode", "ABCD-EFGH"), undefined);
+  assert.equal(await s.consumeObject("DeviceCode", "d1"), false);
+}
+
+async function testSecondaryLookups(s: Storage): Promise<void> {
+  const session = object("Session", "s1", { payload: { uid: "u1" } });
+  const device = object("DeviceCode", "d1", { payload: { userCode: "WXYZ-1234", uid: "u9" } });
+  await s.upsertObject(session);
+  await s.upsertObject(object("Interaction", "i1", { payload: { uid: "u1" } }));
+  await s.upsertObject(device);
+  assert.deepEqual(await s.findObjectByUid("Session", "u1"), session);
+  assert.deepEqual(await s.findObjectByUserCode("DeviceCode", "WXYZ-1234"), device);
+  assert.equal(await s.findObjectByUid("Session", "u9"), undefined);
+  assert.equal(await s.findObjectByUserCode("Session", "WXYZ-1234"), undefined);
+  assert.equal(await s.findObjectByUserCode("DeviceCode", "wxyz-1234"), undefined);
+}
+
+async function testConsume(s: Storage, clock: FrozenClock): Promise<void> {
+  const token = object("RefreshToken", "rt1");
+  await s.upsertObject(token);
+  clock.t = T0 + 500;
+  assert.equal(await s.consumeObject("RefreshToken", "rt1"), true);
+  clock.t = T0 + 900;
+  assert.equal(await s.consumeObject("RefreshToken", "rt1"), false);
+  assert.deepEqual(await s.findObject("RefreshToken", "rt1"), { ...token, consumedAt: T0 + 500 });
+  assert.equal(await s.consumeObject("RefreshToken", "missing"), false);
+}
+
+async function testRacingConsumes(s: Storage): Promise<void> {
+  await s.upsertObject(object("RefreshToken", "rt1"));
+  const results = await Promise.all([s.consumeObject("RefreshToken", "rt1"), s.consumeObject("RefreshToken", "rt1")]);
+  assert.deepEqual(results.sort(), [false, true]);
+}
+
+async function testDestroy(s: Storage): Promise<void> {
+  await s.upsertObject(object("Session", "s1", { payload: { uid: "u1" } }));
+  assert.equal(await s.destroyObject("Session", "s1"), true);
+  assert.equal(await s.findObject("Session", "s1"), undefined);
+  assert.equal(await s.findObjectByUid("Session", "u1"), undefined);
+  assert.equal(await s.destroyObject("Session", "s1"), false);
+}
+
+async function testRevokeByGrantId(s: Storage): Promise<void> {
+  const tokens = [["RefreshToken", "r1", "g1"], ["RefreshToken", "r2", "g1"], ["RefreshToken", "r3", "g2"], ["AccessToken", "a1", "g1"]] as const;
+  for (const [model, id, grantId] of tokens) await s.upsertObject(object(model, id, { payload: { grantId } }));
+  assert.equal(await s.revokeByGrantId("RefreshToken", "g1"), 2);
+  assert.equal(await s.findObject("RefreshToken", "r1"), undefined);
+  assert.equal(await s.findObject("RefreshToken", "r2"), undefined);
+  assert.ok(await s.findObject("RefreshToken", "r3"));
+  assert.ok(await s.findObject("AccessToken", "a1"));
+  assert.equal(await s.revokeByGrantId("RefreshToken", "g1"), 0);
+}
+
+async function testObjectCopies(s: Storage): Promise<void> {
+  const input = object("AccessToken", "a1");
+  const expected = structuredClone(input);
+  await s.upsertObject(input);
+  scribble(input);
+  const found = await s.findObject("AccessToken", "a1");
+  assert.deepEqual(found, expected);
+  scribble(found);
+  assert.deepEqual(await s.findObject("AccessToken", "a1"), expected);
+}
+
+const PROTOCOL_TESTS: readonly Case[] = [
+  ["an object comes back equal, only under its own model and id", testRoundTrip],
+  ["upsert replaces payload, expiry and consumption, and the uid it is found by", testReplace],
+  ["an object is gone from its expiry on, by every lookup", testExpiry],
+  ["findByUid and findByUserCode look within the model only", testSecondaryLookups],
+  ["consume wins once, stamps the clock's time and keeps the object", testConsume],
+  ["of two racing consumes exactly one wins", testRacingConsumes],
+  ["destroy deletes the object and what it was found by", testDestroy],
+  ["revokeByGrantId deletes that model's objects of that grant only", testRevokeByGrantId],
+  ["objects go in and come out as copies", testObjectCopies],
+];
+
+function entityTests<T>(c: EntityCase<T>): Case[] {
   const [first, second] = c.samples;
   const byId = (a: T, b: T) => (c.idOf(a) < c.idOf(b) ? -1 : 1);
-
-  it("records come back equal from get and from list, in id order", async (s) => {
-    for (const v of c.samples) await c.create(s, v);
-    for (const v of c.samples) assert.deepEqual(await c.get(s, c.idOf(v)), v);
-    assert.deepEqual(await c.list(s), [...c.samples].sort(byId));
-    assert.equal(await c.get(s, "absent"), undefined);
-  });
-
-  it("creating an existing id fails with storage_conflict and keeps the first", async (s) => {
-    await c.create(s, first);
-    await assert.rejects(c.create(s, c.change(first)), rejectsWith("storage_conflict"));
-    assert.deepEqual(await c.get(s, c.idOf(first)), first);
-  });
-
-  it("delete removes the record and says whether there was one", async (s) => {
-    await c.create(s, first);
-    await c.create(s, second);
-    assert.equal(await c.delete(s, c.idOf(first)), true);
-    assert.equal(await c.get(s, c.idOf(first)), undefined);
-    assert.equal(await c.delete(s, c.idOf(first)), false);
-    assert.deepEqual(await c.list(s), [second]);
-  });
-
-  it("records go in and come out as copies", async (s) => {
-    const input = structuredClone(first);
-    await c.create(s, input);
-    scribble(input);
-    scribble(await c.get(s, c.idOf(first)));
-    scribble(await c.list(s));
-    assert.deepEqual(await c.get(s, c.idOf(first)), first);
-  });
-
-  const { update } = c;
-  if (update !== undefined) updateTests(it, c, update);
+  return [
+    ["records come back equal from get and from list, in id order", async (s) => {
+      for (const v of c.samples) await c.create(s, v);
+      for (const v of c.samples) assert.deepEqual(await c.get(s, c.idOf(v)), v);
+      assert.deepEqual(await c.list(s), [...c.samples].sort(byId));
+      assert.equal(await c.get(s, "absent"), undefined);
+    }],
+    ["creating an existing id fails with storage_conflict and keeps the first", async (s) => {
+      await c.create(s, first);
+      await assert.rejects(c.create(s, c.change(first)), isConflict);
+      assert.deepEqual(await c.get(s, c.idOf(first)), first);
+    }],
+    ["delete removes the record and says whether there was one", async (s) => {
+      await c.create(s, first);
+      await c.create(s, second);
+      assert.equal(await c.delete(s, c.idOf(first)), true);
+      assert.equal(await c.get(s, c.idOf(first)), undefined);
+      assert.equal(await c.delete(s, c.idOf(first)), false);
+      assert.deepEqual(await c.list(s), [second]);
+    }],
+    ["records go in and come out as copies", async (s) => {
+      const input = structuredClone(first);
+      await c.create(s, input);
+      scribble(input);
+      scribble(await c.get(s, c.idOf(first)));
+      scribble(await c.list(s));
+      assert.deepEqual(await c.get(s, c.idOf(first)), first);
+    }],
+  ];
 }
 
-function updateTests<T>(it: It, c: EntityCase<T>, update: NonNullable<EntityCase<T>["update"]>): void {
-  const [first] = c.samples;
+function updateTests<T>(c: EntityCase<T>, update: Update<T>): Case[] {
+  const [first, second] = c.samples;
   const id = c.idOf(first);
-
-  it("update stores and returns the new record; a missing id gives undefined", async (s) => {
-    await c.create(s, first);
-    assert.deepEqual(await update(s, id, c.change), c.change(first));
-    assert.deepEqual(await c.get(s, id), c.change(first));
-    assert.equal(await update(s, "absent", c.change), undefined);
-  });
-
-  it("an update that throws or changes the id changes nothing", async (s) => {
-    await c.create(s, first);
-    await assert.rejects(update(s, id, () => { throw new Error("refused"); }), /refused/);
-    await assert.rejects(update(s, id, () => c.samples[1]), TypeError);
-    assert.deepEqual(await c.list(s), [first]);
-  });
-
-  it("of two racing conditional updates only one wins", async (s) => {
-    await c.create(s, first);
-    const ifUnchanged = (current: T) => {
-      if (!isDeepStrictEqual(current, first)) throw new Error("stale");
-      return c.change(current);
-    };
-    const results = await Promise.allSettled([update(s, id, ifUnchanged), update(s, id, ifUnchanged)]);
-    assert.deepEqual(results.map((r) => r.status).sort(), ["fulfilled", "rejected"]);
-    assert.deepEqual(await c.get(s, id), c.change(first));
-  });
+  const ifUnchanged = (current: T) => {
+    if (!isDeepStrictEqual(current, first)) throw new Error("stale");
+    return c.change(current);
+  };
+  return [
+    ["update stores and returns the new record; a missing id gives undefined", async (s) => {
+      await c.create(s, first);
+      assert.deepEqual(await update(s, id, c.change), c.change(first));
+      assert.deepEqual(await c.get(s, id), c.change(first));
+      assert.equal(await update(s, "absent", c.change), undefined);
+    }],
+    ["an update that throws or changes the id changes nothing", async (s) => {
+      await c.create(s, first);
+      await assert.rejects(update(s, id, () => { throw new Error("refused"); }), /refused/);
+      await assert.rejects(update(s, id, () => second), TypeError);
+      assert.deepEqual(await c.list(s), [first]);
+    }],
+    ["of two racing conditional updates only one wins", async (s) => {
+      await c.create(s, first);
+      const results = await Promise.allSettled([update(s, id, ifUnchanged), update(s, id, ifUnchanged)]);
+      assert.deepEqual(results.map((r) => r.status).sort(), ["fulfilled", "rejected"]);
+      assert.deepEqual(await c.get(s, id), c.change(first));
+    }],
+  ];
 }
 
-function specificTests(it: It): void {
-  it("passwords are found by email in any case, and conflict in any case", async (s) => {
-    const [carol] = PASSWORDS.samples;
-    await s.createPassword({ ...carol, email: "Carol@Example.COM" });
-    assert.equal((await s.getPassword("carol@example.com"))?.email, "Carol@Example.COM");
-    await assert.rejects(s.createPassword(carol), rejectsWith("storage_conflict"));
-    assert.equal((await s.updatePassword("CAROL@example.com", PASSWORDS.change))?.hash, `${carol.hash}new`);
-    assert.equal(await s.deletePassword("carol@EXAMPLE.com"), true);
-  });
+const PASSWORD_CASE_TEST: Case = ["emails are matched in any case, for lookups and conflicts", async (s) => {
+  const [carol] = PASSWORDS.samples;
+  await s.createPassword({ ...carol, email: "Carol@Example.COM" });
+  assert.equal((await s.getPassword("carol@example.com"))?.email, "Carol@Example.COM");
+  await assert.rejects(s.createPassword(carol), isConflict);
+  assert.equal((await s.updatePassword("CAROL@example.com", PASSWORDS.change))?.hash, `${carol.hash}new`);
+  assert.equal(await s.deletePassword("carol@EXAMPLE.com"), true);
+}];
 
-  it("refresh families can be listed for one subject", async (s) => {
-    for (const f of FAMILIES.samples) await s.createRefreshFamily(f);
-    assert.deepEqual((await s.listRefreshFamilies({ subject: "alice" })).map((f) => f.id), ["f2", "f3"]);
-    assert.deepEqual(await s.listRefreshFamilies({ subject: "nobody" }), []);
-  });
-}
+const FAMILY_FILTER_TEST: Case = ["families can be listed for one subject", async (s) => {
+  for (const f of FAMILIES.samples) await s.createRefreshFamily(f);
+  assert.deepEqual((await s.listRefreshFamilies({ subject: "alice" })).map((f) => f.id), ["f2", "f3"]);
+  assert.deepEqual(await s.listRefreshFamilies({ subject: "nobody" }), []);
+}];
 
-function gcTests(it: It): void {
-  it("gc deletes what expired by `now`, counts it, and keeps the rest", async (s, clock) => {
-    const soon = T0 + 1000;
-    await s.upsertObject(object("AccessToken", "old", { expiresAt: soon }));
-    await s.upsertObject(object("AccessToken", "new", { expiresAt: soon + 1 }));
-    await s.createRefreshFamily({ ...family("old", "alice"), expiresAt: soon });
-    await s.createRefreshFamily(FAMILIES.samples[2]);
-    await s.createSigningKey({ ...SIGNING_KEYS.samples[0], kid: "old", notAfter: soon });
-    await s.createSigningKey(SIGNING_KEYS.samples[2]);
-    await s.createRevocation({ ...REVOCATIONS.samples[0], id: "old", until: soon });
-    await s.createRevocation(REVOCATIONS.samples[2]);
-    await s.createClient(CLIENTS.samples[0]);
-    await s.createPassword(PASSWORDS.samples[0]);
-    const counts = { protocolObjects: 1, refreshFamilies: 1, signingKeys: 1, revocations: 1 };
-    assert.deepEqual(await s.gc(soon), counts);
-    assert.deepEqual(await s.gc(soon), { protocolObjects: 0, refreshFamilies: 0, signingKeys: 0, revocations: 0 });
-    clock.t = T0;
-    assert.equal(await s.findObject("AccessToken", "old"), undefined);
-    assert.ok(await s.findObject("AccessToken", "new"));
-    assert.deepEqual((await s.listRefreshFamilies()).map((f) => f.id), ["f3"]);
-    assert.deepEqual((await s.listSigningKeys()).map((k) => k.kid), ["k3"]);
-    assert.deepEqual((await s.listRevocations()).map((r) => r.id), ["r3"]);
-    assert.equal((await s.listClients()).length + (await s.listPasswords()).length, 2);
-  });
+async function testGc(s: Storage): Promise<void> {
+  const soon = T0 + 1000;
+  await s.upsertObject(object("AccessToken", "old", { expiresAt: soon }));
+  await s.upsertObject(object("AccessToken", "new", { expiresAt: soon + 1 }));
+  await s.createRefreshFamily({ ...family("old", "alice"), expiresAt: soon });
+  await s.createRefreshFamily(FAMILIES.samples[2]);
+  await s.createSigningKey({ ...SIGNING_KEYS.samples[0], kid: "old", notAfter: soon });
+  await s.createSigningKey(SIGNING_KEYS.samples[2]);
+  await s.createRevocation({ ...REVOCATIONS.samples[0], id: "old", until: soon });
+  await s.createRevocation(REVOCATIONS.samples[2]);
+  await s.createClient(CLIENTS.samples[0]);
+  await s.createPassword(PASSWORDS.samples[0]);
+  assert.deepEqual(await s.gc(soon), { protocolObjects: 1, refreshFamilies: 1, signingKeys: 1, revocations: 1 });
+  assert.deepEqual(await s.gc(soon), { protocolObjects: 0, refreshFamilies: 0, signingKeys: 0, revocations: 0 });
+  assert.equal(await s.findObject("AccessToken", "old"), undefined, "deleted, not only hidden by the clock");
+  assert.ok(await s.findObject("AccessToken", "new"));
+  assert.deepEqual((await s.listRefreshFamilies()).map((f) => f.id), ["f3"]);
+  assert.deepEqual((await s.listSigningKeys()).map((k) => k.kid), ["k3"]);
+  assert.deepEqual((await s.listRevocations()).map((r) => r.id), ["r3"]);
+  assert.equal((await s.listClients()).length + (await s.listPasswords()).length, 2);
 }
