@@ -54,7 +54,7 @@ export async function resolveIssuer(s: IssuerSettings, place: IssuerPlace, probl
   if (s.discoveryURL && discoveryUrl !== undefined && discoveryUrl === issuerUrl) problems.add(s.discoveryURL.path, "must differ from the issuer URL (leave it out to use the issuer URL)");
   const auds = audiences(s, place, problems);
   const caPem = s.caFile && (await readCaFile(s.caFile, problems));
-  const signingAlgs = parseSigningAlgs(s.signingAlgs ?? { value: DEFAULTS.signingAlgs, path: "" }, problems);
+  const signingAlgs = parseSigningAlgs(s.signingAlgs ?? { value: DEFAULTS.signingAlgs, path: "--oidc-signing-algs" }, problems);
   const requiredClaims = checkRequiredClaims(s.requiredClaims, problems);
   if (problems.list.length > before || issuerUrl === undefined || signingAlgs === undefined) return undefined;
   const usernameClaim = s.usernameClaim?.value ?? DEFAULTS.usernameClaim;

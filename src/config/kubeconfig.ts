@@ -110,9 +110,9 @@ function refuseUnsupported(cluster: Cluster, user: User, path: string, at: (w: s
     [user.impersonateUser, `${u} sets "as": the proxy must act as itself to impersonate others`],
     [cluster.proxyUrl, `${at(`cluster ${JSON.stringify(cluster.name)}`)} sets proxy-url, which kubeward does not support`],
   ];
+  refusals.push([!/^https?:\/\/[^/]/.test(cluster.server), `${at(`cluster ${JSON.stringify(cluster.name)}`)} has server ${JSON.stringify(cluster.server)}; it must be an https:// or http:// URL`]);
   for (const [present, message] of refusals) if (present) problems.add(path, message);
-  if (!/^https?:\/\/[^/]/.test(cluster.server)) problems.add(path, `${at(`cluster ${JSON.stringify(cluster.name)}`)} has server ${JSON.stringify(cluster.server)}; it must be an https:// or http:// URL`);
-  return !refusals.some(([present]) => present) && /^https?:\/\/[^/]/.test(cluster.server);
+  return !refusals.some(([present]) => present);
 }
 
 /** Inline base64 data wins over a file, as kubectl does. */

@@ -31,14 +31,15 @@ async function checkTls(s: Settings, fileInUse: boolean, problems: Problems): Pr
   if (cert && key && certPem !== undefined && keyPem !== undefined) checkKeyPair(certPem, keyPem, cert, key, problems);
 }
 
-function checkPortClash(bind: string | undefined, listen: ListenAddress | undefined, metrics: ListenAddress | undefined, probe: number | undefined, s: Settings, problems: Problems): void {
-  if (listen && probe !== undefined && probe === listen.port) {
-    problems.add(s.readinessProbePort?.path ?? "--readiness-probe-port", `must differ from ${s.securePort?.path ?? "--secure-port"} (both ${probe})`);
-  }
-  const sameHost = (h: string) => h === bind || h === "0.0.0.0" || bind === "0.0.0.0";
-  for (const [port, path] of [[listen?.port, s.securePort?.path ?? "--secure-port"], [probe, s.readinessProbePort?.path ?? "--readiness-probe-port"]] as const) {
-    if (metrics && port === metrics.port && sameHost(metrics.host)) problems.add(s.metricsServingAddress?.path ?? "", `uses the same port as ${path} (${port})`);
-  }
+/** The three listeners must not ask for the same port on overlapping addresses. */
+function checkPortClash(listen: ListenAddress | undefined, metrics: ListenAddress | undefined, probe: number | undefined, s: Settings, problems: Problems): void {
+  const securePath = s.securePort?.path ?? "--secure-port";
+  const probePath = s.readinessProbePort?.path ?? "--readiness-probe-port";
+  if (listen && probe === listen.port) problems.add(probePath, `must differ from ${securePath} (both ${probe})`);
+  if (!metrics || !s.metricsServingAddress) return;
+  const overlaps = listen === undefined || [listen.host, metrics.host].some((h) => h === "0.0.0.0" || h === "::") || listen.host === metrics.host;
+  if (listen && overlaps && metrics.port === listen.port) problems.add(s.metricsServingAddress.path, `uses the same port as ${securePath} (${listen.port})`);
+  if (metrics.port === probe) problems.add(s.metricsServingAddress.path, `uses the same port as ${probePath} (${probe})`);
 }
 
 /** Everything but issuers and upstream; undefined when a problem was recorded. */
@@ -56,7 +57,7 @@ export async function resolveServing(s: Settings, fileInUse: boolean, problems: 
   const logLevel = parseLogLevel(orDefault(s.logLevel, DEFAULTS.logLevel, "--log-level"), problems);
   const listen = host !== undefined && port !== undefined ? { host, port } : undefined;
   const readinessProbePort = probe === 0 ? undefined : probe;
-  checkPortClash(host, listen, metricsListen, readinessProbePort, s, problems);
+  checkPortClash(listen, metricsListen, readinessProbePort, s, problems);
   if (problems.list.length > before || !listen || !s.tlsCertFile || !s.tlsPrivateKeyFile) return undefined;
   if (flushIntervalMs === undefined || !extraUserHeaders || shutdownGracePeriodMs === undefined || maxHeaderSize === undefined || !logLevel) return undefined;
   return {

@@ -195,3 +195,14 @@ describe("flags kubeward does not take", () => {
     assert.equal((await lines([...f.baseFlags, "--token-passthrough", "--bogus", "--audit-policy-file=x"])).length, 3);
   });
 });
+
+describe("listeners must not share a port", () => {
+  test("metrics on the proxy's port", async () => {
+    assert.deepEqual(await lines([...f.baseFlags, "--metrics-serving-address=127.0.0.1:6443"]), ["kubeward: --metrics-serving-address: uses the same port as --secure-port (6443)"]);
+  });
+
+  test("different addresses may share a port", async () => {
+    const c = await loadProxyConfig([...f.baseFlags, "--bind-address=127.0.0.1", "--metrics-serving-address=127.0.0.2:6443"], {});
+    assert.deepEqual(c.metricsListen, { host: "127.0.0.2", port: 6443 });
+  });
+});
