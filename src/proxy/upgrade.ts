@@ -29,7 +29,7 @@ export type UpgradeOutcome =
 /** Sends the upgrade upstream and wires the client socket to the answer. */
 export async function relayUpgrade(upstream: Upstream, req: UpgradeRequest, client: Duplex): Promise<UpgradeOutcome> {
   const url = new URL(upstream.origin);
-  const headers = [...req.headers, "Host", url.host, ...(await upstream.credentialHeaders())];
+  const headers = [...req.headers, "Host", url.host, ...noBodyFraming(req), ...(await upstream.credentialHeaders())];
   return new Promise((resolve) => {
     const out = request({
       ...upstream.tls, host: url.hostname, port: url.port || 443, method: req.method,
@@ -54,6 +54,16 @@ export async function relayUpgrade(upstream: Upstream, req: UpgradeRequest, clie
     client.once("close", () => out.destroy());
     out.end();
   });
+}
+
+/**
+ * An upgrade request has no body (bytes after the head belong to the new
+ * protocol). Without a Content-Length, Node would frame a POST as chunked
+ * and end it with a terminating chunk the upstream would read as stream data.
+ */
+function noBodyFraming(req: UpgradeRequest): string[] {
+  const hasLength = req.headers.some((h, i) => i % 2 === 0 && h.toLowerCase() === "content-length");
+  return hasLength || req.method === "GET" || req.method === "HEAD" ? [] : ["Content-Length", "0"];
 }
 
 /** The status line and headers as received; for a non-101 answer the body is delimited by closing the connection. */
