@@ -1,7 +1,8 @@
 /**
  * The token authenticator for one OIDC issuer: discovers its keys in the
  * background (retrying until it succeeds, as kube-apiserver does), then
- * verifies tokens and maps their claims to a Kubernetes identity.
+ * verifies tokens, resolves a distributed groups claim, and maps the claims
+ * to a Kubernetes identity.
  */
 import type { OidcIssuerConfig } from "../config/types.ts";
 import type { Clock } from "../clock.ts";
@@ -11,7 +12,8 @@ import { KubewardError } from "../errors.ts";
 import type { Authentication, TokenAuthenticator } from "./authenticator.ts";
 import { mapClaims } from "./claim-mapping.ts";
 import { discoverJwksUri } from "./discovery.ts";
-import { createIssuerAgent, createJsonGetter, type JsonGetter } from "./http-json.ts";
+import { checkClaimSources, expandDistributedClaim } from "./distributed-claims.ts";
+import { createIssuerAgent, createJsonGetter, createTextGetter, type JsonGetter, type TextGetter } from "./http-json.ts";
 import { JwksCache } from "./jwks-cache.ts";
 import { parseJwt } from "./jwt-parse.ts";
 import { numericDateMs, verifyJwt } from "./verify-jwt.ts";
@@ -32,8 +34,9 @@ export interface OidcAuthenticatorDeps {
   readonly clock: Clock;
   readonly logger: Logger;
   readonly metrics: Metrics;
-  /** Replaces the HTTPS client (tests); by default one trusting `config.caPem`. */
+  /** Replace the HTTPS client (tests); by default one trusting `config.caPem`. */
   readonly get?: JsonGetter;
+  readonly getText?: TextGetter;
   /** Monotonic time for the refetch rate limit (tests). */
   readonly monotonicNow?: () => number;
   /** Reports this issuer's key count after each successful fetch. */
@@ -42,8 +45,9 @@ export interface OidcAuthenticatorDeps {
 
 /** Builds the authenticator for one issuer. `start()` resolves once the first attempt to load keys has finished. */
 export function createOidcAuthenticator(config: OidcIssuerConfig, deps: OidcAuthenticatorDeps, timing: OidcTiming): TokenAuthenticator {
-  const agent = deps.get ? undefined : createIssuerAgent(config.caPem);
+  const agent = deps.get && deps.getText ? undefined : createIssuerAgent(config.caPem);
   const get = deps.get ?? createJsonGetter(agent);
+  const getText = deps.getText ?? createTextGetter(agent);
   const abort = new AbortController();
   const log = deps.logger.child({ issuer: config.issuerUrl });
   let cache: JwksCache | undefined;
@@ -93,14 +97,27 @@ export function createOidcAuthenticator(config: OidcIssuerConfig, deps: OidcAuth
     }, delayMs);
   }
 
+  /** Parses and verifies a token of this issuer; returns its claims. */
+  async function verified(token: string, keys: JwksCache): Promise<Readonly<Record<string, unknown>>> {
+    const jwt = parseJwt(token);
+    checkClaimSources(jwt.claims);
+    await verifyJwt(jwt, config, keys, deps.clock.now());
+    return jwt.claims;
+  }
+
   async function authenticate(token: string): Promise<Authentication> {
     if (!ready || !cache) throw new KubewardError("authenticator_not_ready", `issuer ${config.issuerUrl} has no keys yet`);
-    const jwt = parseJwt(token);
-    const now = deps.clock.now();
-    await verifyJwt(jwt, config, cache, now);
-    const user = mapClaims(jwt.claims, config);
-    const issuedAt = numericDateMs(jwt.claims["iat"]);
-    const expiresAt = numericDateMs(jwt.claims["exp"]) ?? 0;
+    const keys = cache;
+    let claims = await verified(token, keys);
+    if (config.groupsClaim !== undefined) {
+      claims = await expandDistributedClaim(claims, config.groupsClaim, {
+        fetchJwt: (url, accessToken) => getText(url, abort.signal, accessToken),
+        verify: (jwt) => verified(jwt, keys),
+      });
+    }
+    const user = mapClaims(claims, config);
+    const issuedAt = numericDateMs(claims["iat"]);
+    const expiresAt = numericDateMs(claims["exp"]) ?? 0;
     return issuedAt === undefined ? { user, expiresAt, issuer: config.issuerUrl } : { user, expiresAt, issuedAt, issuer: config.issuerUrl };
   }
 

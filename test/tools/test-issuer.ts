@@ -62,6 +62,12 @@ export interface TestIssuer {
   mint(claims?: Readonly<Record<string, unknown>>, options?: MintOptions): string;
   /** Adds a new key and signs with it from now on; the old keys stay published unless `dropOld`. Returns the new kid. */
   rotate(options?: { readonly alg?: TestKeyAlg; readonly dropOld?: boolean }): string;
+  /**
+   * Serves a distributed-claims endpoint: each GET answers with a fresh
+   * `mint(claims, mint)`, or 401 without `Authorization: Bearer <accessToken>`
+   * when one is set. Returns its URL, for a token's `_claim_sources`.
+   */
+  claimsEndpoint(claims: Readonly<Record<string, unknown>>, options?: { readonly accessToken?: string; readonly mint?: MintOptions }): string;
   /** While down, every request is answered 503. */
   setDown(down: boolean): void;
   /** JWKS requests received so far (served or refused). */
@@ -117,6 +123,7 @@ export async function startTestIssuer(options: TestIssuerOptions = {}): Promise<
   let jwksFetches = 0;
   let discoveryFetches = 0;
   let url = "";
+  const claimEndpoints = new Map<string, { claims: Readonly<Record<string, unknown>>; accessToken?: string; mint?: MintOptions }>();
 
   const discovery = (): unknown => ({
     issuer: options.discoveryIssuer ?? url,
@@ -137,9 +144,16 @@ export async function startTestIssuer(options: TestIssuerOptions = {}): Promise<
       discoveryFetches++;
       body = discovery();
     }
+    const endpoint = claimEndpoints.get(path);
     if (down) res.writeHead(503).end("down");
+    else if (endpoint) serveClaims(req, res, endpoint);
     else if (body === undefined) res.writeHead(404).end("not found");
     else res.writeHead(200, { "content-type": "application/json" }).end(JSON.stringify(body));
+  }
+
+  function serveClaims(req: IncomingMessage, res: ServerResponse, e: { claims: Readonly<Record<string, unknown>>; accessToken?: string; mint?: MintOptions }): void {
+    if (e.accessToken !== undefined && req.headers.authorization !== `Bearer ${e.accessToken}`) res.writeHead(401).end("unauthorized");
+    else res.writeHead(200, { "content-type": "application/jwt" }).end(mint(e.claims, e.mint));
   }
 
   const server: Server = createServer({ cert: leaf.certPem, key: leaf.keyPem }, handle);
@@ -187,6 +201,11 @@ export async function startTestIssuer(options: TestIssuerOptions = {}): Promise<
       current = newKey(rotateOptions.alg ?? current.alg);
       published = rotateOptions.dropOld ? [current] : [...published, current];
       return current.kid;
+    },
+    claimsEndpoint(claims, endpointOptions = {}) {
+      const path = `/claims/${randomUUID()}`;
+      claimEndpoints.set(path, { claims, ...endpointOptions });
+      return origin + path;
     },
     setDown(value) {
       down = value;
