@@ -53,35 +53,45 @@ export interface ProtocolStore {
   revokeByGrantId(model: ModelName, grantId: string): Promise<number>;
 }
 
-/** The OAuth clients kubeward serves, listed in id order. */
+/** The OAuth clients kubeward serves. */
 export interface ClientStore {
+  /** Every client, in id order. */
   listClients(): Promise<Client[]>;
+  /** The client with this id, or `undefined`. */
   getClient(id: string): Promise<Client | undefined>;
   /** @throws {@link KubewardError} `storage_conflict` when the id exists. */
   createClient(client: Client): Promise<void>;
   /** The updated client, or `undefined` when there is none with this id. */
   updateClient(id: string, update: Updater<Client>): Promise<Client | undefined>;
+  /** Deletes the client; true when there was one. */
   deleteClient(id: string): Promise<boolean>;
 }
 
-/** Local password entries, keyed by email compared case-insensitively, listed in that order. */
+/** Local password entries, keyed by email compared case-insensitively. */
 export interface PasswordStore {
+  /** Every entry, in lower-cased email order. */
   listPasswords(): Promise<PasswordEntry[]>;
+  /** The entry for this email in any case, or `undefined`; its email as created. */
   getPassword(email: string): Promise<PasswordEntry | undefined>;
   /** @throws {@link KubewardError} `storage_conflict` when the email exists in any case. */
   createPassword(entry: PasswordEntry): Promise<void>;
+  /** The updated entry, or `undefined` when there is none for this email. */
   updatePassword(email: string, update: Updater<PasswordEntry>): Promise<PasswordEntry | undefined>;
+  /** Deletes the entry; true when there was one. */
   deletePassword(email: string): Promise<boolean>;
 }
 
-/** The issuer's signing keys, keyed and listed by `kid`. */
+/** The issuer's signing keys, keyed by `kid`. */
 export interface SigningKeyStore {
+  /** Every key in every state, in kid order. */
   listSigningKeys(): Promise<SigningKey[]>;
+  /** The key with this kid, or `undefined`. */
   getSigningKey(kid: string): Promise<SigningKey | undefined>;
   /** @throws {@link KubewardError} `storage_conflict` when the kid exists. */
   createSigningKey(key: SigningKey): Promise<void>;
   /** Rotation goes through here, so two replicas rotating at once cannot both win. */
   updateSigningKey(kid: string, update: Updater<SigningKey>): Promise<SigningKey | undefined>;
+  /** Deletes the key; true when there was one. */
   deleteSigningKey(kid: string): Promise<boolean>;
 }
 
@@ -89,20 +99,25 @@ export interface SigningKeyStore {
 export interface RefreshFamilyStore {
   /** Families in id order, only those of `subject` when given. */
   listRefreshFamilies(filter?: { readonly subject?: string }): Promise<RefreshFamily[]>;
+  /** The family with this id, revoked or not, or `undefined`. */
   getRefreshFamily(id: string): Promise<RefreshFamily | undefined>;
   /** @throws {@link KubewardError} `storage_conflict` when the id exists. */
   createRefreshFamily(family: RefreshFamily): Promise<void>;
   /** The only way to change a family: a conditional update, see {@link Updater}. */
   updateRefreshFamily(id: string, update: Updater<RefreshFamily>): Promise<RefreshFamily | undefined>;
+  /** Deletes the family; true when there was one. */
   deleteRefreshFamily(id: string): Promise<boolean>;
 }
 
-/** Revocations in force, listed by id; lifted by deleting, never edited. */
+/** Revocations, keyed by id; lifted by deleting, never edited. */
 export interface RevocationStore {
+  /** Every revocation not yet garbage collected, in id order. */
   listRevocations(): Promise<Revocation[]>;
+  /** The revocation with this id, or `undefined`. */
   getRevocation(id: string): Promise<Revocation | undefined>;
   /** @throws {@link KubewardError} `storage_conflict` when the id exists. */
   createRevocation(revocation: Revocation): Promise<void>;
+  /** Lifts the revocation; true when there was one. */
   deleteRevocation(id: string): Promise<boolean>;
 }
 

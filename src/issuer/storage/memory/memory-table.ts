@@ -20,8 +20,8 @@ export class MemoryTable<T> implements Table<T> {
   }
 
   async list(): Promise<T[]> {
-    const keys = [...this.#rows.keys()].sort();
-    return keys.map((key) => JSON.parse(this.#rows.get(key) ?? "null") as T);
+    const rows = [...this.#rows].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
+    return rows.map(([, row]) => JSON.parse(row) as T);
   }
 
   async create(value: T): Promise<void> {
