@@ -85,15 +85,28 @@ describe("kubeward proxy runs and stops", () => {
     ].join("\n"));
   });
 
-  test("starts, logs one startup line without secrets, drains on SIGTERM and exits 0", async (t) => {
-    const port = await freePort();
+  /** Flags for a proxy on 127.0.0.1:port whose issuer and upstream refuse connections. */
+  async function unreachableFlags(port: number): Promise<string[]> {
     const kubeconfig = await f.write("unreachable.kubeconfig", JSON.stringify({
       "current-context": "c", clusters: [{ name: "k", cluster: { server: "https://127.0.0.1:1" } }],
       users: [{ name: "u", user: { token: "very-secret-token" } }], contexts: [{ name: "c", context: { cluster: "k", user: "u" } }],
     }));
-    const child = spawn(NODE, ["src/cli/main.ts", "proxy", "--oidc-issuer-url=https://127.0.0.1:1", "--oidc-client-id=k",
-      `--tls-cert-file=${f.certFile}`, `--tls-private-key-file=${f.keyFile}`, `--kubeconfig=${kubeconfig}`,
-      "--bind-address=127.0.0.1", `--secure-port=${port}`, "--readiness-probe-port=0", "--shutdown-grace-period=1s"], { env: { PATH: process.env["PATH"] ?? "" } });
+    return ["--oidc-issuer-url=https://127.0.0.1:1", "--oidc-client-id=k", `--tls-cert-file=${f.certFile}`, `--tls-private-key-file=${f.keyFile}`,
+      `--kubeconfig=${kubeconfig}`, "--bind-address=127.0.0.1", `--secure-port=${port}`, "--readiness-probe-port=0", "--shutdown-grace-period=1s"];
+  }
+
+  test("a startup failure (port taken): one line on stderr, exit 1", async (t) => {
+    const taken = createServer().listen(0, "127.0.0.1");
+    await once(taken, "listening");
+    t.after(() => taken.close());
+    const r = await cli("proxy", ...(await unreachableFlags((taken.address() as { port: number }).port)));
+    assert.equal(r.code, 1);
+    assert.match(r.stderr, /^kubeward: startup failed: listen EADDRINUSE[^\n]*\n$/);
+  });
+
+  test("starts, logs one startup line without secrets, drains on SIGTERM and exits 0", async (t) => {
+    const port = await freePort();
+    const child = spawn(NODE, ["src/cli/main.ts", "proxy", ...(await unreachableFlags(port))], { env: { PATH: process.env["PATH"] ?? "" } });
     t.after(() => child.kill("SIGKILL"));
     let stdout = "";
     const listening = new Promise<void>((resolve) => child.stdout.on("data", (d: Buffer) => {
