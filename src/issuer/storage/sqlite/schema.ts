@@ -33,7 +33,10 @@ const V1 = `
   CREATE INDEX protocol_object_expires_at ON protocol_object (expires_at) WHERE expires_at IS NOT NULL;
   ${["client", "password", "signing_key", "refresh_family", "revocation"].map(entityTable).join("\n")}`;
 
-/** Migration `i` takes the schema from version `i` to `i + 1`. */
+/**
+ * Migration `i` takes the schema from version `i` to `i + 1`. Each is frozen
+ * text, never built from current code, so old files migrate the same way forever.
+ */
 const MIGRATIONS: readonly string[] = [V1];
 
 /** The schema version this build writes. */

@@ -24,8 +24,9 @@ const BUSY_TIMEOUT_MS = 5000;
  * synchronous=FULL, not NORMAL: in WAL mode NORMAL already survives a killed
  * process (a commit is in the OS page cache), but a power cut or kernel crash
  * could drop the last commits, and a lost revocation or refresh-family
- * revocation would silently hand access back. Writes happen per login and
- * refresh, not per API request, so one fsync per commit is affordable.
+ * revocation would silently hand access back. The price is one fsync per
+ * commit, taken on the event loop; writes come per login and refresh, not per
+ * API request, so that is affordable.
  */
 const PRAGMAS = "PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL; PRAGMA foreign_keys = ON;";
 
