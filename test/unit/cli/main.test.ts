@@ -33,29 +33,13 @@ async function freePort(): Promise<number> {
 
 describe("kubeward CLI (a real process)", () => {
   test("--version prints the version, at the top or after proxy", async () => {
-    for (const args of [["--version"], ["version"], ["proxy", "--version"]]) {
+    for (const args of [["--version"], ["proxy", "--version"]]) {
       assert.deepEqual(await cli(...args), { code: 0, stdout: `kubeward ${VERSION}\n`, stderr: "" }, args.join(" "));
     }
   });
 
   test("a bad flag: one line on stderr, exit 2", async () => {
     assert.deepEqual(await cli("proxy", "--oidc-issuer"), { code: 2, stdout: "", stderr: "kubeward: --oidc-issuer: unknown flag; see 'kubeward proxy --help'\n" });
-  });
-
-  test("a kube-oidc-proxy flag kubeward does not implement: one line saying so, exit 2", async () => {
-    const r = await cli("proxy", "--token-passthrough");
-    assert.equal(r.code, 2);
-    assert.equal(r.stderr, "kubeward: --token-passthrough: not supported by kubeward: kubeward always authenticates tokens itself and impersonates the user\n");
-  });
-
-  test("an unknown command: one line with a hint, exit 2", async () => {
-    assert.deepEqual(await cli("serve"), { code: 2, stdout: "", stderr: "kubeward: unknown command \"serve\"; see 'kubeward --help'\n" });
-  });
-
-  test("no command prints the usage on stderr, exit 2", async () => {
-    const r = await cli();
-    assert.equal(r.code, 2);
-    assert.match(r.stderr, /^Usage: kubeward <command>/);
   });
 
   test("proxy --help lists every flag with its default", async () => {
@@ -74,16 +58,6 @@ describe("kubeward proxy runs and stops", () => {
   let f: Fixture;
   before(async () => { f = await makeFixture(); });
   after(() => f.cleanup());
-
-  test("configuration errors: every line on stderr, exit 2", async () => {
-    const r = await cli("proxy", ...f.baseFlags, "--secure-port=99999", "--oidc-signing-algs=none");
-    assert.equal(r.code, 2);
-    assert.equal(r.stderr, [
-      "kubeward: --oidc-signing-algs: \"none\" is refused: it accepts unsigned tokens, which anyone can forge",
-      "kubeward: --secure-port: must be a port number 1-65535 (got \"99999\")",
-      "",
-    ].join("\n"));
-  });
 
   /** Flags for a proxy on 127.0.0.1:port whose issuer and upstream refuse connections. */
   async function unreachableFlags(port: number): Promise<string[]> {
