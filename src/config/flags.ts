@@ -51,7 +51,7 @@ function dropSingleDashWords(argv: readonly string[], problems: Problems): strin
   for (const [i, arg] of argv.entries()) {
     if (arg === "--") return [...kept, ...argv.slice(i)];
     const prev = kept.at(-1) ?? "";
-    const takesValue = !prev.includes("=") && FLAGS.some((f) => f.type !== "boolean" && (prev === `--${f.name}` || prev === `-${f.short}`));
+    const takesValue = !prev.includes("=") && FLAGS.some((f) => f.type !== "boolean" && (prev === `--${f.name}` || (f.short !== undefined && prev === `-${f.short}`)));
     const stuckValue = FLAGS.some((f) => f.type !== "boolean" && f.short !== undefined && arg.startsWith(`-${f.short}`));
     if (!takesValue && !stuckValue && /^-[^-].+/.test(arg)) problems.add(arg.split("=")[0] ?? arg, foreignMessage(arg.slice(1)));
     else kept.push(arg);
