@@ -241,6 +241,21 @@ async function testSecondaryLookups(s: Storage): Promise<void> {
   assert.equal(await s.findObjectByUserCode("DeviceCode", "wxyz-1234"), undefined);
 }
 
+async function testNewestWins(s: Storage, clock: FrozenClock): Promise<void> {
+  const session = (id: string, expiresAt: number) => object("Session", id, { payload: { uid: "u" }, expiresAt });
+  await s.upsertObject(session("s1", T0 + 2000));
+  await s.upsertObject(session("s2", T0 + 1000));
+  assert.equal((await s.findObjectByUid("Session", "u"))?.id, "s2");
+  await s.upsertObject(session("s1", T0 + 2000));
+  assert.equal((await s.findObjectByUid("Session", "u"))?.id, "s1");
+  await s.destroyObject("Session", "s1");
+  assert.equal((await s.findObjectByUid("Session", "u"))?.id, "s2");
+  clock.t = T0 + 1000;
+  await s.upsertObject(object("DeviceCode", "d1", { payload: { userCode: "C" } }));
+  await s.upsertObject(object("DeviceCode", "d2", { payload: { userCode: "C" }, expiresAt: T0 }));
+  assert.equal((await s.findObjectByUserCode("DeviceCode", "C"))?.id, "d1", "an expired newer object does not hide a live one");
+}
+
 async function testConsume(s: Storage, clock: FrozenClock): Promise<void> {
   const token = object("RefreshToken", "rt1");
   await s.upsertObject(token);
@@ -293,6 +308,7 @@ const PROTOCOL_TESTS: readonly Case[] = [
   ["upsert replaces payload, expiry and consumption, and the uid it is found by", testReplace],
   ["an object is gone from its expiry on, by every lookup", testExpiry],
   ["findByUid and findByUserCode look within the model only", testSecondaryLookups],
+  ["of several objects sharing a uid or userCode, the newest live one is found", testNewestWins],
   ["consume wins once, stamps the clock's time and keeps the object", testConsume],
   ["of two racing consumes exactly one wins", testRacingConsumes],
   ["destroy deletes the object and what it was found by", testDestroy],

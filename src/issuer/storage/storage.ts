@@ -38,9 +38,9 @@ export interface ProtocolStore {
   upsertObject(object: ProtocolObject): Promise<void>;
   /** The object, or `undefined` when absent or expired. */
   findObject(model: ModelName, id: string): Promise<ProtocolObject | undefined>;
-  /** The object of `model` whose payload has this `uid`. */
+  /** The object of `model` whose payload has this `uid`; the most recently stored if several. */
   findObjectByUid(model: ModelName, uid: string): Promise<ProtocolObject | undefined>;
-  /** The object of `model` whose payload has this `userCode`. */
+  /** The object of `model` whose payload has this `userCode`; the most recently stored if several. */
   findObjectByUserCode(model: ModelName, userCode: string): Promise<ProtocolObject | undefined>;
   /**
    * Marks the object consumed at the clock's time. True for exactly one caller:

@@ -87,8 +87,9 @@ export class MemoryObjects implements ProtocolStore {
     return object !== undefined && isLive(object, this.#clock.now()) ? object : undefined;
   }
 
+  /** The most recently stored live object under `index`. */
   #findBy(index: string): ProtocolObject | undefined {
-    for (const key of this.#index.get(index) ?? []) {
+    for (const key of [...(this.#index.get(index) ?? [])].reverse()) {
       const object = this.#live(key);
       if (object !== undefined) {
         return object;

@@ -10,6 +10,8 @@ import type { ProtocolStore } from "../storage.ts";
 
 const COLUMNS = "model, id, payload, expires_at, consumed_at";
 const LIVE = "(expires_at IS NULL OR expires_at > ?)";
+/** Of several live objects sharing a uid or userCode, the most recently stored. */
+const NEWEST = "ORDER BY rowid DESC LIMIT 1";
 
 function toObject(row: Record<string, unknown> | undefined): ProtocolObject | undefined {
   if (row === undefined) {
@@ -43,9 +45,9 @@ export class SqliteObjects implements ProtocolStore {
       `INSERT OR REPLACE INTO protocol_object (${COLUMNS}, uid, user_code, grant_id) VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
     );
     this.#find = db.prepare(`SELECT ${COLUMNS} FROM protocol_object WHERE model = ? AND id = ? AND ${LIVE}`);
-    this.#findByUid = db.prepare(`SELECT ${COLUMNS} FROM protocol_object WHERE model = ? AND uid = ? AND ${LIVE}`);
+    this.#findByUid = db.prepare(`SELECT ${COLUMNS} FROM protocol_object WHERE model = ? AND uid = ? AND ${LIVE} ${NEWEST}`);
     this.#findByUserCode = db.prepare(
-      `SELECT ${COLUMNS} FROM protocol_object WHERE model = ? AND user_code = ? AND ${LIVE}`,
+      `SELECT ${COLUMNS} FROM protocol_object WHERE model = ? AND user_code = ? AND ${LIVE} ${NEWEST}`,
     );
     this.#consume = db.prepare(
       `UPDATE protocol_object SET consumed_at = ? WHERE model = ? AND id = ? AND consumed_at IS NULL AND ${LIVE}`,

@@ -115,13 +115,14 @@ test("uid, userCode, grantId and expiry lookups use their indexes", async () => 
   const file = newFile();
   await (await open(file)).close();
   const plans = {
-    protocol_object_uid: "model = 'Session' AND uid = 'u'",
-    protocol_object_user_code: "model = 'DeviceCode' AND user_code = 'c'",
+    protocol_object_uid: "model = 'Session' AND uid = 'u' AND expires_at > 5 ORDER BY rowid DESC LIMIT 1",
+    protocol_object_user_code: "model = 'DeviceCode' AND user_code = 'c' AND expires_at > 5 ORDER BY rowid DESC LIMIT 1",
     protocol_object_grant_id: "model = 'RefreshToken' AND grant_id = 'g'",
     protocol_object_expires_at: "expires_at <= 5",
   };
   for (const [index, where] of Object.entries(plans)) {
     const plan = query(file, `EXPLAIN QUERY PLAN SELECT payload FROM protocol_object WHERE ${where}`);
     assert.match(String(plan[0]?.detail), new RegExp(`USING INDEX ${index}\\b`), where);
+    assert.equal(plan.length, 1, `no sort step: ${where}`);
   }
 });
