@@ -25,8 +25,8 @@ async function rawUpgrade(headers: string[]): Promise<{ socket: TLSSocket; head:
   return { socket, head: buf.subarray(0, end).toString("latin1"), rest: buf.subarray(end) };
 }
 
-async function readAtLeast(socket: TLSSocket, n: number, initial = Buffer.alloc(0)): Promise<string> {
-  let buf = initial;
+async function readAtLeast(socket: TLSSocket, n: number, initial: Buffer = Buffer.alloc(0)): Promise<string> {
+  let buf: Buffer = initial;
   while (buf.length < n) buf = Buffer.concat([buf, (await once(socket, "data"))[0] as Buffer]);
   return buf.toString();
 }

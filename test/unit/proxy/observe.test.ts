@@ -1,0 +1,42 @@
+import { test } from "node:test";
+import assert from "node:assert/strict";
+import { observe } from "../../../src/proxy/observe.ts";
+import { requestInfo } from "../../../src/proxy/stages/request-info.ts";
+import { createLogger } from "../../../src/log/logger.ts";
+import { Metrics } from "../../../src/metrics/metrics.ts";
+
+function setup() {
+  const lines: string[] = [];
+  const logger = createLogger({ level: "info", destination: { write: (s: string) => { lines.push(s); } } });
+  let now = 5_000;
+  return { lines, metrics: new Metrics(), clock: { now: () => now, tick: (ms: number) => { now += ms; } }, logger };
+}
+
+test("a finished request is counted, timed and logged once with allowlisted fields only", async () => {
+  const { lines, metrics, clock, logger } = setup();
+  const obs = observe({ clock, logger, metrics }, requestInfo("GET", "/api/v1/namespaces/a/pods?labelSelector=x", false), "GET", "10.1.2.3", false);
+  assert.match(await metrics.registry.getSingleMetricAsString("kubeward_proxy_requests_in_flight"), / 1$/m);
+  obs.setUser("alice");
+  clock.tick(250);
+  obs.finish(200);
+  obs.finish(500);
+  assert.equal(lines.length, 1);
+  const line = JSON.parse(lines[0] as string);
+  assert.deepEqual(Object.keys(line).filter((k) => !["level", "time", "service", "msg"].includes(k)).sort(),
+    ["class", "code", "durationMs", "method", "path", "remote", "upgrade", "user", "verb"]);
+  assert.equal(line.path, "/api/v1/namespaces/a/pods", "no query string in the log");
+  assert.equal(line.durationMs, 250);
+  assert.match(await metrics.registry.getSingleMetricAsString("kubeward_proxy_requests_total"), /verb="list",class="resource",code="200"\} 1/);
+  assert.match(await metrics.registry.getSingleMetricAsString("kubeward_proxy_request_duration_seconds"), /_sum\{verb="list",class="resource"\} 0\.25/);
+  assert.match(await metrics.registry.getSingleMetricAsString("kubeward_proxy_requests_in_flight"), / 0$/m);
+});
+
+test("long-running requests are counted while open and left out of the latency histogram", async () => {
+  const { metrics, clock, logger } = setup();
+  const obs = observe({ clock, logger, metrics }, requestInfo("GET", "/api/v1/pods?watch=true", false), "GET", "", false);
+  obs.startLongRunning();
+  assert.match(await metrics.registry.getSingleMetricAsString("kubeward_proxy_long_running_requests"), /class="resource"\} 1/);
+  obs.finish(200);
+  assert.match(await metrics.registry.getSingleMetricAsString("kubeward_proxy_long_running_requests"), /class="resource"\} 0/);
+  assert.doesNotMatch(await metrics.registry.getSingleMetricAsString("kubeward_proxy_request_duration_seconds"), /_count\{/);
+});
