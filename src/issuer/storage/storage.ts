@@ -125,6 +125,8 @@ export interface RevocationStore {
  * Everything the embedded issuer keeps. Not-found is `undefined` (or `false`
  * from deletes), never an error. Values returned are copies: changing one
  * changes nothing stored, and neither does changing a value after storing it.
+ * Protocol objects vanish at their expiry; entities stay until {@link gc}
+ * deletes them, so callers compare their expiry fields to the time themselves.
  */
 export interface Storage
   extends ProtocolStore,
