@@ -40,10 +40,10 @@ const V1 = `
 const MIGRATIONS: readonly string[] = [V1];
 
 /** The schema version this build writes. */
-export const SCHEMA_VERSION = MIGRATIONS.length;
+const SCHEMA_VERSION = MIGRATIONS.length;
 
 /** The version `db` is at; 0 for a new file. */
-export function schemaVersion(db: DatabaseSync): number {
+function schemaVersion(db: DatabaseSync): number {
   const row = db.prepare("SELECT max(version) AS version FROM schema_version").get();
   return typeof row?.version === "number" ? row.version : 0;
 }
