@@ -12,7 +12,7 @@ import { identityStages } from "./identity.ts";
 import { observe, type Observation } from "./observe.ts";
 import { sendStatus, toStatus } from "./status.ts";
 import { requestInfo } from "./stages/request-info.ts";
-import { endStream, forward, type ClientResponse } from "./stages/forward.ts";
+import { forward, type ClientResponse } from "./stages/forward.ts";
 
 type Request = IncomingMessage | Http2ServerRequest;
 type Response = ServerResponse | Http2ServerResponse;
@@ -41,11 +41,12 @@ async function serve(ctx: HandlerContext, req: Request, res: Response, longRunni
       method: req.method ?? "GET", target: req.url ?? "/", headers, body: hasBody(req) ? req : null, signal: abort.signal,
     }, res as unknown as ClientResponse);
     if (outcome.kind === "failed") {
-      ctx.metrics.upstreamErrors.inc({ kind: outcome.errorKind });
+      // A request the client abandoned (or whose upload broke) is not kube-apiserver's fault.
+      if (!abort.signal.aborted) ctx.metrics.upstreamErrors.inc({ kind: outcome.errorKind });
       return fail(ctx, req, res, obs, outcome.error);
     }
     if (longRunning) obs.startLongRunning();
-    const untrack = longRunning ? ctx.drain.trackStream(() => endStream(outcome.body, res as unknown as ClientResponse)) : () => {};
+    const untrack = longRunning ? ctx.drain.trackStream(outcome.end) : () => {};
     await outcome.done.catch(() => {}).finally(untrack);
     obs.finish(outcome.statusCode);
   } catch (err) {
@@ -57,6 +58,7 @@ function fail(ctx: HandlerContext, req: Request, res: Response, obs: Observation
   const status = toStatus(err);
   const reason = err instanceof KubewardError ? err.code : "internal";
   if (!(err instanceof KubewardError)) ctx.logger.error({ err: (err as Error)?.message }, "request failed");
+  else if (err.code.startsWith("upstream_")) ctx.logger.warn({ reason, detail: err.detail }, "kube-apiserver request failed");
   else if (err.detail !== undefined) ctx.logger.debug({ reason, detail: err.detail }, "request refused");
   if (res.headersSent || res.destroyed) res.destroy();
   else {

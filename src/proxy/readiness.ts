@@ -16,7 +16,9 @@ export interface UpstreamProbe {
 }
 
 /** A probe of `upstream` every `intervalMs`. */
-export function createUpstreamProbe(upstream: Upstream, options: { clock: Clock; logger: Logger; intervalMs: number }): UpstreamProbe {
+export function createUpstreamProbe(
+  upstream: Upstream, options: { clock: Clock; logger: Logger; intervalMs: number; onProbe?: () => void },
+): UpstreamProbe {
   const { clock, logger, intervalMs } = options;
   let lastOk = false;
   let lastSuccess = -Infinity;
@@ -31,6 +33,7 @@ export function createUpstreamProbe(upstream: Upstream, options: { clock: Clock;
     if (ok !== lastOk) logger.info({ upstreamReady: ok }, "upstream readiness changed");
     lastOk = ok;
     if (ok) lastSuccess = clock.now();
+    options.onProbe?.();
     return ok;
   };
   return {

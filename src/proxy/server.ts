@@ -58,18 +58,19 @@ export interface ProxyServer {
 export function createProxyServer(config: ProxyConfig, deps: ProxyDeps): ProxyServer {
   const { logger, metrics, clock } = deps;
   const upstream = createUpstream(config.upstream, { clock, logger, headersTimeoutMs: deps.tuning?.upstreamTimeoutMs ?? 60_000 });
-  const probe = createUpstreamProbe(upstream, { clock, logger, intervalMs: deps.tuning?.probeIntervalMs ?? 10_000 });
   const drain = createDrainTracker();
   const ctx: HandlerContext = {
     config, authenticator: deps.authenticator, clock, logger, metrics, upstream, review: createAccessReviewer(upstream), drain,
   };
   let server: Http2SecureServer | undefined;
   let closing = false;
-  const ready = () => {
+  const ready = (): boolean => {
     const ok = !closing && deps.authenticator.ready() && probe.healthy();
     metrics.ready.set(ok ? 1 : 0);
     return ok;
   };
+  // Each probe refreshes the ready gauge, so /metrics is current even when nobody polls readiness.
+  const probe = createUpstreamProbe(upstream, { clock, logger, intervalMs: deps.tuning?.probeIntervalMs ?? 10_000, onProbe: ready });
   return {
     ready,
     listen: async () => {

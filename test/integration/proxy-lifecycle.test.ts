@@ -45,7 +45,9 @@ test("readiness follows the authenticator and the upstream probe, on the ops end
   assert.equal((await get(`http://127.0.0.1:${m.port}/healthz`)).status, 200, "liveness does not depend on the upstream");
   assert.match(await h.metrics.registry.getSingleMetricAsString("kubeward_ready"), /kubeward_ready 0/);
   h.upstream.setReady(true);
-  await waitFor(() => h.proxy.ready(), "ready again");
+  const gauge = () => h.metrics.registry.getSingleMetricAsString("kubeward_ready");
+  await waitFor(async () => /kubeward_ready 1/.test(await gauge()), "the ready gauge follows the probe without anyone asking");
+  assert.equal(h.proxy.ready(), true);
 });
 
 test("a probe result goes stale: without a recent success the proxy is not ready", async (t) => {
@@ -84,15 +86,18 @@ test("close drains: an in-flight request completes, a watch ends cleanly, upgrad
     await new Promise((r) => setTimeout(r, 300));
     res.writeHead(200, { "content-type": "application/json" }).end(`{"kind":"PodList","items":[]}`);
   });
-  h.upstream.route("/api/v1/namespaces/w/pods", (_req, res) => {
+  h.upstream.route("/api/v1/namespaces/w/pods", async (_req, res) => {
     res.writeHead(200, { "content-type": "application/json" });
-    res.write(`{"type":"ADDED"}\n`);
+    res.write(`{"type":"ADDED"}\n{"type":"MOD`);
+    await new Promise((r) => setTimeout(r, 200));
+    res.write(`IFIED"}\n`);
   });
   const watchReq = request({ host: "127.0.0.1", port: h.port, ca: h.caPem, path: "/api/v1/namespaces/w/pods?watch=true", agent: false, headers: { Authorization: "Bearer alice-token" } });
   watchReq.end();
   const [watch] = await once(watchReq, "response");
   let watchBody = "";
   watch.on("data", (c: Buffer) => { watchBody += c; });
+  await waitFor(() => watchBody.length > 0, "first watch bytes");
   const watchEnded = new Promise<string>((resolve) => {
     watch.once("end", () => resolve("end"));
     watch.once("aborted", () => resolve("aborted"));
@@ -108,7 +113,7 @@ test("close drains: an in-flight request completes, a watch ends cleanly, upgrad
 
   const closing = h.proxy.close();
   assert.equal(await watchEnded, "end", "the watch stream ends, it is not reset");
-  assert.equal(watchBody, `{"type":"ADDED"}\n`);
+  assert.equal(watchBody, `{"type":"ADDED"}\n{"type":"MODIFIED"}\n`, "a half-written event is completed before the end");
   const reply = await slow;
   assert.equal(reply.status, 200);
   assert.equal(reply.text, `{"kind":"PodList","items":[]}`);

@@ -29,7 +29,11 @@ export interface ForwardRequest {
 
 /** How a forwarded exchange ended. */
 export type ForwardOutcome =
-  | { readonly kind: "responded"; readonly statusCode: number; readonly done: Promise<void>; readonly body: Readable }
+  | {
+    readonly kind: "responded"; readonly statusCode: number; readonly done: Promise<void>;
+    /** Ends the response cleanly now (for the drain), at an event boundary when the body is a JSON stream. */
+    readonly end: () => void;
+  }
   | { readonly kind: "failed"; readonly error: KubewardError; readonly errorKind: string };
 
 /** Sends the request; on a response writes the head and starts piping the body (`done` settles when it ends). */
@@ -47,7 +51,20 @@ export async function forward(upstream: Upstream, req: ForwardRequest, res: Clie
   const { statusCode, headers, body } = answer;
   res.writeHead(statusCode, responseHeaders(headers));
   res.flushHeaders?.();
-  return { kind: "responded", statusCode, body, done: pipeBody(body, res) };
+  const done = pipeBody(body, res);
+  const atBoundary = eventBoundary(body, String(headers["content-type"] ?? ""));
+  return { kind: "responded", statusCode, done, end: () => endStream(body, res, atBoundary) };
+}
+
+/**
+ * Whether the bytes written so far end at a watch event boundary: JSON watch
+ * events end with a newline; for other encodings any point will do.
+ */
+function eventBoundary(body: Readable, contentType: string): () => boolean {
+  if (!contentType.startsWith("application/json")) return () => true;
+  let aligned = true;
+  body.on("data", (chunk: Buffer) => { aligned = chunk[chunk.length - 1] === 0x0a; });
+  return () => aligned;
 }
 
 /** Upstream response headers minus hop-by-hop ones and those named in Connection (HTTP/2 forbids them). */
@@ -82,9 +99,28 @@ function pipeBody(body: Readable, res: ClientResponse): Promise<void> {
   });
 }
 
-/** Ends a streaming response cleanly (the client sees the body end, not a reset) and stops reading upstream. */
-export function endStream(body: Readable, res: ClientResponse): void {
-  body.unpipe(res);
-  body.destroy();
-  if (!res.writableEnded) res.end();
+/** How long a drain waits for the rest of a half-written watch event. */
+const EVENT_BOUNDARY_WAIT_MS = 1_000;
+
+/**
+ * Ends a streaming response cleanly (the client sees the body end, not a
+ * reset) and stops reading upstream; waits briefly for the current event to
+ * be complete so the client never gets half an event.
+ */
+export function endStream(body: Readable, res: ClientResponse, atBoundary: () => boolean): void {
+  let ended = false;
+  const finish = () => {
+    if (ended) return;
+    ended = true;
+    clearTimeout(timer);
+    body.off("data", check);
+    body.unpipe(res);
+    body.destroy();
+    if (!res.writableEnded) res.end();
+  };
+  // Registered after the pipe and the boundary tracker, so it runs once the chunk is written.
+  const check = () => { if (atBoundary()) finish(); };
+  const timer = setTimeout(finish, EVENT_BOUNDARY_WAIT_MS);
+  body.on("data", check);
+  check();
 }
