@@ -23,7 +23,10 @@ export function createUpstreamProbe(
   let lastOk = false;
   let lastSuccess = -Infinity;
   let timer: NodeJS.Timeout | undefined;
-  const probe = async (): Promise<boolean> => {
+  let running: Promise<boolean> | undefined;
+  // One probe at a time, so a slow old answer never overwrites a newer one.
+  const probe = (): Promise<boolean> => (running ??= probeOnce().finally(() => { running = undefined; }));
+  const probeOnce = async (): Promise<boolean> => {
     let ok = false;
     try {
       ok = (await upstream.requestJson("GET", "/readyz")).statusCode === 200;

@@ -43,10 +43,10 @@ test("readiness follows the authenticator and the upstream probe, on the ops end
   await waitFor(() => !h.proxy.ready(), "not ready once kube-apiserver's /readyz fails");
   assert.equal((await get(`http://127.0.0.1:${m.port}/readyz`)).status, 503);
   assert.equal((await get(`http://127.0.0.1:${m.port}/healthz`)).status, 200, "liveness does not depend on the upstream");
-  assert.match(await h.metrics.registry.getSingleMetricAsString("kubeward_ready"), /kubeward_ready 0/);
+  assert.match(await h.metrics.registry.getSingleMetricAsString("kubeward_ready"), /^kubeward_ready 0$/m);
   h.upstream.setReady(true);
   const gauge = () => h.metrics.registry.getSingleMetricAsString("kubeward_ready");
-  await waitFor(async () => /kubeward_ready 1/.test(await gauge()), "the ready gauge follows the probe without anyone asking");
+  await waitFor(async () => /^kubeward_ready 1$/m.test(await gauge()), "the ready gauge follows the probe without anyone asking");
   assert.equal(h.proxy.ready(), true);
 });
 
