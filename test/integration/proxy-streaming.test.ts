@@ -145,3 +145,19 @@ test("a client that goes away mid-watch does not disturb the proxy", async () =>
   assert.equal(again.statusCode, 200);
   again.resume();
 });
+
+test("an oversized HTTP/2 header block is a 431 Status and never reaches the upstream", async () => {
+  const before = h.upstream.requests.length;
+  const session = connect(`https://127.0.0.1:${h.port}`, { ca: h.caPem });
+  try {
+    const stream = session.request({ ":path": "/api/v1/pods", authorization: "Bearer alice-token", "x-big": "a".repeat(20_000) });
+    const [headers] = await once(stream, "response");
+    let body = "";
+    for await (const c of stream) body += c;
+    assert.equal(headers[":status"], 431);
+    assert.equal(JSON.parse(body)["code"], 431);
+    assert.equal(h.upstream.requests.length, before);
+  } finally {
+    session.close();
+  }
+});
