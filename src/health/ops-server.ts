@@ -9,6 +9,7 @@ import type { ProxyConfig } from "../config/types.ts";
 import type { Logger } from "../log/logger.ts";
 import type { Metrics } from "../metrics/metrics.ts";
 
+/** The plain-HTTP operations servers (metrics, health, readiness). */
 export interface OpsServers {
   listen(): Promise<void>;
   close(): Promise<void>;
@@ -16,6 +17,7 @@ export interface OpsServers {
   addresses(): { readonly metrics?: AddressInfo; readonly readiness?: AddressInfo };
 }
 
+/** What the ops servers read from. */
 export interface OpsDeps {
   readonly metrics: Metrics;
   readonly ready: () => boolean;

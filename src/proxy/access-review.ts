@@ -30,7 +30,7 @@ export type AccessReviewer = (user: UserInfo, attributes: ResourceAttributes) =>
 const SAR_PATH = "/apis/authorization.k8s.io/v1/subjectaccessreviews";
 
 /** Builds the SubjectAccessReview body for `user` and `attributes`. */
-export function subjectAccessReview(user: UserInfo, attributes: ResourceAttributes): object {
+function subjectAccessReview(user: UserInfo, attributes: ResourceAttributes): object {
   return {
     apiVersion: "authorization.k8s.io/v1",
     kind: "SubjectAccessReview",

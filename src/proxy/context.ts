@@ -11,6 +11,7 @@ import type { AccessReviewer } from "./access-review.ts";
 import type { DrainTracker } from "./drain.ts";
 import type { Upstream } from "./upstream.ts";
 
+/** The state every request handler reads. */
 export interface HandlerContext {
   readonly config: ProxyConfig;
   readonly authenticator: TokenAuthenticator;

@@ -7,6 +7,7 @@ import type { Socket } from "node:net";
 import type { Duplex } from "node:stream";
 import type { ServerHttp2Session } from "node:http2";
 
+/** Tracks connections and requests so close() can drain them. */
 export interface DrainTracker {
   readonly draining: boolean;
   /** Tracks an HTTP/1.1 connection. */

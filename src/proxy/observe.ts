@@ -9,6 +9,7 @@ import { requestLogEntry } from "../log/logger.ts";
 import type { Metrics } from "../metrics/metrics.ts";
 import type { RequestInfo } from "./stages/request-info.ts";
 
+/** One request being observed. */
 export interface Observation {
   /** Records who the request ran as (logged only). */
   setUser(username: string): void;
@@ -18,6 +19,7 @@ export interface Observation {
   finish(code: number, reason?: string): void;
 }
 
+/** Where observations go. */
 export interface ObserveDeps {
   readonly clock: Clock;
   readonly logger: Logger;

@@ -7,6 +7,7 @@ import type { Clock } from "../clock.ts";
 import type { Logger } from "../log/logger.ts";
 import type { Upstream } from "./upstream.ts";
 
+/** The periodic probe of kube-apiserver. */
 export interface UpstreamProbe {
   start(): void;
   stop(): void;

@@ -32,6 +32,7 @@ export interface ProxyTuning {
   readonly probeIntervalMs?: number;
 }
 
+/** What the proxy is built from (the clock, logger and metrics are passed in, never global). */
 export interface ProxyDeps {
   readonly authenticator: TokenAuthenticator;
   readonly logger: Logger;
@@ -40,6 +41,7 @@ export interface ProxyDeps {
   readonly tuning?: ProxyTuning;
 }
 
+/** A running (or ready to run) proxy. */
 export interface ProxyServer {
   /** Starts listening on config.listen (HTTPS; HTTP/1.1 and HTTP/2). Resolves with the bound address. */
   listen(): Promise<AddressInfo>;

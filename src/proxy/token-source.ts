@@ -10,6 +10,7 @@ import type { Logger } from "../log/logger.ts";
 /** How long a token read from a file is used before the file is read again. */
 export const TOKEN_FILE_REFRESH_MS = 60_000;
 
+/** Supplies the proxy's upstream bearer token. */
 export interface TokenSource {
   /** The current token, or undefined when the proxy presents none. */
   token(): Promise<string | undefined>;

@@ -11,6 +11,7 @@ import type { Logger } from "../log/logger.ts";
 import { KubewardError } from "../errors.ts";
 import { createTokenSource } from "./token-source.ts";
 
+/** The proxy's connection to kube-apiserver. */
 export interface Upstream {
   /** scheme://host:port of kube-apiserver. */
   readonly origin: string;
@@ -26,6 +27,7 @@ export interface Upstream {
   close(): Promise<void>;
 }
 
+/** Dependencies and limits of the upstream connection. */
 export interface UpstreamOptions {
   readonly clock: Clock;
   readonly logger: Logger;
@@ -79,7 +81,7 @@ function parseJson(text: string): unknown {
   }
 }
 
-/** The metric kinds of upstream failures. */
+/** The metric kinds of upstream failures (the upstreamErrors label). */
 export type UpstreamErrorKind = "connect" | "timeout" | "tls" | "reset" | "bad_response";
 
 const CONNECT = new Set(["ECONNREFUSED", "ENOTFOUND", "EHOSTUNREACH", "ENETUNREACH", "EAI_AGAIN", "EADDRNOTAVAIL", "UND_ERR_CONNECT_TIMEOUT"]);

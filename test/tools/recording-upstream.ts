@@ -65,83 +65,87 @@ function recordRequest(req: IncomingMessage): RecordedRequest {
   return { method: req.method ?? "", url: req.url ?? "", rawHeaders, clientCN: cert?.subject?.CN === undefined ? undefined : String(cert.subject.CN), values };
 }
 
+interface State {
+  routes: { prefix: string; handler: Route }[];
+  reviewer: Reviewer;
+  ready: boolean;
+  refusal: { status: number; body: string } | undefined;
+  readonly requests: RecordedRequest[];
+  readonly upgrades: RecordedUpgrade[];
+  readonly reviews: Record<string, unknown>[];
+  readonly upgraded: Set<Duplex>;
+}
+
 /** Starts the upstream. */
 export async function startRecordingUpstream(): Promise<RecordingUpstream> {
   const ca = await createCertificateAuthority("recording-upstream-ca");
   const serving = await issueCertificate(ca, { commonName: "kube-apiserver", hosts: ["127.0.0.1", "localhost"], usage: "server" });
   const clientCert = await issueCertificate(ca, { commonName: "kubeward-proxy", usage: "client" });
-  const state = {
-    routes: [] as { prefix: string; handler: Route }[],
-    reviewer: (() => ({ allowed: false })) as Reviewer,
-    ready: true,
-    refusal: undefined as { status: number; body: string } | undefined,
+  const state: State = {
+    routes: [], reviewer: () => ({ allowed: false }), ready: true, refusal: undefined,
+    requests: [], upgrades: [], reviews: [], upgraded: new Set(),
   };
-  const requests: RecordedRequest[] = [];
-  const upgrades: RecordedUpgrade[] = [];
-  const reviews: Record<string, unknown>[] = [];
   const server = createServer({ cert: serving.certPem, key: serving.keyPem, ca: ca.certPem, requestCert: true, rejectUnauthorized: true },
-    (req, res) => void answer(req, res));
+    (req, res) => void answer(state, req, res));
   const wss = new WebSocketServer({ noServer: true, handleProtocols: (offered) => [...offered][0] ?? false });
-
-  async function answer(req: IncomingMessage, res: ServerResponse): Promise<void> {
-    const path = (req.url ?? "").split("?")[0] ?? "";
-    if (path === "/readyz") return void res.writeHead(state.ready ? 200 : 500).end(state.ready ? "ok" : "not ready");
-    if (path === "/apis/authorization.k8s.io/v1/subjectaccessreviews") return review(req, res);
-    requests.push(recordRequest(req));
-    const route = [...state.routes].reverse().find((r) => path.startsWith(r.prefix));
-    if (route) return route.handler(req, res);
-    req.resume();
-    res.writeHead(200, { "content-type": "application/json" }).end(JSON.stringify({ kind: "Echo", path }));
-  }
-
-  async function review(req: IncomingMessage, res: ServerResponse): Promise<void> {
-    let text = "";
-    for await (const chunk of req) text += chunk;
-    const body = JSON.parse(text) as { spec: Record<string, unknown> };
-    reviews.push(body.spec);
-    const decision = state.reviewer(body.spec);
-    res.writeHead(201, { "content-type": "application/json" })
-      .end(JSON.stringify({ ...body, status: { allowed: decision.allowed, ...(decision.reason ? { reason: decision.reason } : {}) } }));
-  }
-
-  const upgraded = new Set<Duplex>();
-  server.on("upgrade", (req: IncomingMessage, socket: Duplex, head: Buffer) => {
-    socket.on("error", () => {});
-    upgraded.add(socket);
-    socket.once("close", () => upgraded.delete(socket));
-    const recorded = recordRequest(req);
-    if (state.refusal) {
-      upgrades.push({ ...recorded, protocol: "spdy" });
-      socket.end(`HTTP/1.1 ${state.refusal.status} Refused\r\nContent-Type: application/json\r\nContent-Length: ${Buffer.byteLength(state.refusal.body)}\r\n\r\n${state.refusal.body}`);
-      return;
-    }
-    if ((req.headers.upgrade ?? "").toLowerCase() === "websocket") {
-      wss.handleUpgrade(req, socket, head, (ws) => {
-        upgrades.push({ ...recorded, protocol: "websocket", chosenProtocol: ws.protocol });
-        ws.on("message", (data, isBinary) => ws.send(data, { binary: isBinary }));
-      });
-      return;
-    }
-    upgrades.push({ ...recorded, protocol: "spdy" });
-    const version = String(req.headers["x-stream-protocol-version"] ?? "").split(",")[0]?.trim() ?? "";
-    socket.write(`HTTP/1.1 101 Switching Protocols\r\nConnection: Upgrade\r\nUpgrade: SPDY/3.1\r\nX-Stream-Protocol-Version: ${version}\r\n\r\n`);
-    if (head.length > 0) socket.write(head);
-    socket.pipe(socket);
-  });
-
+  server.on("upgrade", (req: IncomingMessage, socket: Duplex, head: Buffer) => upgrade(state, wss, req, socket, head));
   await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
   const { port } = server.address() as AddressInfo;
   return {
-    url: `https://127.0.0.1:${port}`, ca, clientCert, requests, upgrades, reviews,
+    url: `https://127.0.0.1:${port}`, ca, clientCert, requests: state.requests, upgrades: state.upgrades, reviews: state.reviews,
     route: (prefix, handler) => { state.routes.push({ prefix, handler }); },
     setReviewer: (r) => { state.reviewer = r; },
     setReady: (r) => { state.ready = r; },
     refuseUpgrades: (status, body) => { state.refusal = { status, body }; },
     close: () => {
-      for (const socket of upgraded) socket.destroy();
+      for (const socket of state.upgraded) socket.destroy();
       return closeServer(server, wss);
     },
   };
+}
+
+async function answer(state: State, req: IncomingMessage, res: ServerResponse): Promise<void> {
+  const path = (req.url ?? "").split("?")[0] ?? "";
+  if (path.endsWith("/readyz")) return void res.writeHead(state.ready ? 200 : 500).end(state.ready ? "ok" : "not ready");
+  if (path.endsWith("/apis/authorization.k8s.io/v1/subjectaccessreviews")) return review(state, req, res);
+  state.requests.push(recordRequest(req));
+  const route = [...state.routes].reverse().find((r) => path.startsWith(r.prefix));
+  if (route) return route.handler(req, res);
+  req.resume();
+  res.writeHead(200, { "content-type": "application/json" }).end(JSON.stringify({ kind: "Echo", path }));
+}
+
+async function review(state: State, req: IncomingMessage, res: ServerResponse): Promise<void> {
+  let text = "";
+  for await (const chunk of req) text += chunk;
+  const body = JSON.parse(text) as { spec: Record<string, unknown> };
+  state.reviews.push(body.spec);
+  const decision = state.reviewer(body.spec);
+  res.writeHead(201, { "content-type": "application/json" })
+    .end(JSON.stringify({ ...body, status: { allowed: decision.allowed, ...(decision.reason ? { reason: decision.reason } : {}) } }));
+}
+
+function upgrade(state: State, wss: WebSocketServer, req: IncomingMessage, socket: Duplex, head: Buffer): void {
+  socket.on("error", () => {});
+  state.upgraded.add(socket);
+  socket.once("close", () => state.upgraded.delete(socket));
+  const recorded = recordRequest(req);
+  if (state.refusal) {
+    state.upgrades.push({ ...recorded, protocol: "spdy" });
+    const { status, body } = state.refusal;
+    socket.end(`HTTP/1.1 ${status} Refused\r\nContent-Type: application/json\r\nContent-Length: ${Buffer.byteLength(body)}\r\n\r\n${body}`);
+  } else if ((req.headers.upgrade ?? "").toLowerCase() === "websocket") {
+    wss.handleUpgrade(req, socket, head, (ws) => {
+      state.upgrades.push({ ...recorded, protocol: "websocket", chosenProtocol: ws.protocol });
+      ws.on("message", (data, isBinary) => ws.send(data, { binary: isBinary }));
+    });
+  } else {
+    state.upgrades.push({ ...recorded, protocol: "spdy" });
+    const version = String(req.headers["x-stream-protocol-version"] ?? "").split(",")[0]?.trim() ?? "";
+    socket.write(`HTTP/1.1 101 Switching Protocols\r\nConnection: Upgrade\r\nUpgrade: SPDY/3.1\r\nX-Stream-Protocol-Version: ${version}\r\n\r\n`);
+    if (head.length > 0) socket.write(head);
+    socket.pipe(socket);
+  }
 }
 
 function closeServer(server: Server, wss: WebSocketServer): Promise<void> {

@@ -107,7 +107,7 @@ const EVENT_BOUNDARY_WAIT_MS = 1_000;
  * reset) and stops reading upstream; waits briefly for the current event to
  * be complete so the client never gets half an event.
  */
-export function endStream(body: Readable, res: ClientResponse, atBoundary: () => boolean): void {
+function endStream(body: Readable, res: ClientResponse, atBoundary: () => boolean): void {
   let ended = false;
   const finish = () => {
     if (ended) return;

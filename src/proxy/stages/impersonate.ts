@@ -23,6 +23,7 @@ export interface ForwardIdentity {
   readonly impersonator?: UserInfo;
 }
 
+/** What the impersonate stage adds besides the identity. */
 export interface ImpersonateOptions {
   /** Static extras added to every identity (--extra-user-headers). */
   readonly extraUserHeaders: Readonly<Record<string, readonly string[]>>;
