@@ -53,6 +53,10 @@ export const CATALOGUE = {
   // Issuer storage.
   storage_conflict: { status: 409, summary: "an object with this id already exists" },
   storage_unavailable: { status: 503, summary: "the issuer's storage cannot be used" },
+  // Issuer connectors (the upstream identity provider behind a login).
+  connector_unavailable: { status: 503, summary: "the identity provider is not reachable" },
+  connector_refused: { status: 403, summary: "the identity provider does not allow this login" },
+  connector_callback_invalid: { status: 400, summary: "the identity provider's answer to the login is not valid" },
   // Process level.
   shutting_down: { status: 503, summary: "the proxy is shutting down" },
   config_invalid: { status: 500, summary: "the configuration is not valid" },
