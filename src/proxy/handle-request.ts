@@ -11,7 +11,7 @@ import type { RawHeaders } from "./headers.ts";
 import { identityStages } from "./identity.ts";
 import { observe, type Observation } from "./observe.ts";
 import { sendStatus, toStatus } from "./status.ts";
-import { requestInfo } from "./stages/request-info.ts";
+import { checkTarget, requestInfo } from "./stages/request-info.ts";
 import { forward, type ClientResponse } from "./stages/forward.ts";
 
 type Request = IncomingMessage | Http2ServerRequest;
@@ -36,6 +36,7 @@ async function serve(ctx: HandlerContext, req: Request, res: Response, longRunni
   res.once("close", () => abort.abort());
   try {
     checkHeaderSize(req, ctx.config.maxHeaderSize);
+    checkTarget(req.url ?? "");
     const headers = await identityStages(ctx, req.rawHeaders, remote, obs);
     const outcome = await forward(ctx.upstream, {
       method: req.method ?? "GET", target: req.url ?? "/", headers, body: hasBody(req) ? req : null, signal: abort.signal,

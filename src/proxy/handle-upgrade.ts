@@ -11,7 +11,7 @@ import { firstHeader } from "./headers.ts";
 import { identityStages } from "./identity.ts";
 import { observe } from "./observe.ts";
 import { toStatus, writeStatusToSocket } from "./status.ts";
-import { requestInfo } from "./stages/request-info.ts";
+import { checkTarget, requestInfo } from "./stages/request-info.ts";
 import { relayUpgrade } from "./upgrade.ts";
 
 /** Handles an upgrade request; never throws. */
@@ -22,6 +22,7 @@ export async function handleUpgrade(ctx: HandlerContext, req: IncomingMessage, s
   const obs = observe(ctx, info, req.method ?? "", remote, true);
   try {
     if (ctx.drain.draining) throw new KubewardError("shutting_down", "upgrade during drain");
+    checkTarget(req.url ?? "");
     const upgrade = firstHeader(req.rawHeaders, "upgrade") ?? "";
     const headers = await identityStages(ctx, req.rawHeaders, remote, obs, upgrade);
     const outcome = await relayUpgrade(ctx.upstream, { method: req.method ?? "GET", target: req.url ?? "/", headers, head }, socket);

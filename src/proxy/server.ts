@@ -26,7 +26,11 @@ import { createUpstream } from "./upstream.ts";
 
 /** Knobs with production defaults that tests shorten. */
 export interface ProxyTuning {
-  /** Longest wait for kube-apiserver's response headers before a 504 (default 60 s, kube-apiserver's own request timeout). */
+  /**
+   * Longest wait for kube-apiserver's response headers before a 504. The
+   * default, 120 s, is twice kube-apiserver's own default request timeout, so
+   * only a hung upstream trips it (watches and logs send headers at once).
+   */
   readonly upstreamTimeoutMs?: number;
   /** How often kube-apiserver's /readyz is probed (default 10 s). */
   readonly probeIntervalMs?: number;
@@ -59,13 +63,14 @@ export interface ProxyServer {
  */
 export function createProxyServer(config: ProxyConfig, deps: ProxyDeps): ProxyServer {
   const { logger, metrics, clock } = deps;
-  const upstream = createUpstream(config.upstream, { clock, logger, headersTimeoutMs: deps.tuning?.upstreamTimeoutMs ?? 60_000 });
+  const upstream = createUpstream(config.upstream, { clock, logger, headersTimeoutMs: deps.tuning?.upstreamTimeoutMs ?? 120_000 });
   const drain = createDrainTracker();
   const ctx: HandlerContext = {
     config, authenticator: deps.authenticator, clock, logger, metrics, upstream, review: createAccessReviewer(upstream), drain,
   };
   let server: Http2SecureServer | undefined;
   let closing = false;
+  let closed: Promise<void> | undefined;
   const ready = (): boolean => {
     const ok = !closing && deps.authenticator.ready() && probe.healthy();
     metrics.ready.set(ok ? 1 : 0);
@@ -80,15 +85,15 @@ export function createProxyServer(config: ProxyConfig, deps: ProxyDeps): ProxySe
       probe.start();
       return listenOn(server, config.listen.host, config.listen.port);
     },
-    close: async () => {
+    close: () => (closed ??= (async () => {
       closing = true;
       ready();
       probe.stop();
-      const closed = server ? new Promise<void>((resolve) => server?.close(() => resolve())) : Promise.resolve();
+      const stopped = server ? new Promise<void>((resolve) => server?.close(() => resolve())) : Promise.resolve();
       await drain.drain(config.shutdownGracePeriodMs);
-      await closed;
+      await stopped;
       await upstream.close();
-    },
+    })()),
   };
 }
 

@@ -75,3 +75,21 @@ test("garbage on the wire is a 400 Status and never a crash", async () => {
   assert.equal(JSON.parse(text.slice(text.indexOf("\r\n\r\n") + 4))["kind"], "Status");
   assert.equal((await send(h, "/version", AUTH)).status, 200);
 });
+
+test("an absolute-form request target is a 400 Status, not an upstream error", async () => {
+  const h = await harness();
+  const socket = connect({ host: "127.0.0.1", port: h.port, ca: h.caPem, ALPNProtocols: ["http/1.1"] });
+  await once(socket, "secureConnect");
+  socket.end("GET https://evil.example/api/v1/pods HTTP/1.1\r\nHost: evil.example\r\nAuthorization: Bearer alice-token\r\nConnection: close\r\n\r\n");
+  let text = "";
+  for await (const c of socket) text += c;
+  assert.match(text, /^HTTP\/1\.1 400 Bad Request\r\n/);
+  assert.equal(h.upstream.requests.length, 0);
+  assert.doesNotMatch(await h.metrics.registry.getSingleMetricAsString("kubeward_upstream_errors_total"), /kind=/);
+});
+
+test("close() can be called twice", async () => {
+  const h = await harness();
+  await Promise.all([h.proxy.close(), h.proxy.close()]);
+  await h.proxy.close();
+});

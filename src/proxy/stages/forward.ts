@@ -8,7 +8,7 @@ import type { IncomingHttpHeaders } from "node:http";
 import type { Readable, Writable } from "node:stream";
 import { HOP_BY_HOP } from "../headers.ts";
 import { upstreamFailure, type Upstream } from "../upstream.ts";
-import type { KubewardError } from "../../errors.ts";
+import { KubewardError } from "../../errors.ts";
 
 /** The response side, common to HTTP/1.1 and HTTP/2 compat responses. */
 export type ClientResponse = Writable & {
@@ -49,7 +49,12 @@ export async function forward(upstream: Upstream, req: ForwardRequest, res: Clie
     return { kind: "failed", error, errorKind: kind };
   }
   const { statusCode, headers, body } = answer;
-  res.writeHead(statusCode, responseHeaders(headers));
+  try {
+    res.writeHead(statusCode, responseHeaders(headers));
+  } catch (err) {
+    body.destroy();
+    return { kind: "failed", error: new KubewardError("upstream_error", `unusable response headers: ${(err as Error).message}`), errorKind: "bad_response" };
+  }
   res.flushHeaders?.();
   const done = pipeBody(body, res);
   const atBoundary = eventBoundary(body, String(headers["content-type"] ?? ""));

@@ -4,6 +4,7 @@
  * RequestInfoFactory and BasicLongRunningRequestCheck do.
  */
 import type { RequestClass } from "../../metrics/metrics.ts";
+import { KubewardError } from "../../errors.ts";
 
 /** What the proxy needs to know about a request before forwarding it. */
 export interface RequestInfo {
@@ -36,6 +37,11 @@ const STREAMING_SUBRESOURCES = new Set(["exec", "attach", "portforward", "proxy"
 /** Go's strconv.ParseBool truthy spellings, as ListOptions decoding uses them. */
 function queryTrue(query: URLSearchParams, key: string): boolean {
   return ["1", "t", "T", "TRUE", "true", "True"].includes(query.get(key) ?? "");
+}
+
+/** Only origin-form targets (`/path?query`) can be forwarded; absolute-form and `*` cannot. */
+export function checkTarget(target: string): void {
+  if (!target.startsWith("/")) throw new KubewardError("request_invalid", "request target is not origin-form");
 }
 
 /** Derives the request info from the method, the request target and whether it is an upgrade. */

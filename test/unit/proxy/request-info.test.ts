@@ -1,6 +1,7 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { requestInfo } from "../../../src/proxy/stages/request-info.ts";
+import { checkTarget, requestInfo } from "../../../src/proxy/stages/request-info.ts";
+import { isKubewardError } from "../../../src/errors.ts";
 
 const cases: [method: string, target: string, verb: string, klass: string, longRunning: boolean][] = [
   ["GET", "/api/v1/namespaces/default/pods", "list", "resource", false],
@@ -59,4 +60,11 @@ test("namespace, resource, name and subresource are split like kube-apiserver's 
 test("any upgrade is long-running, even on a non-resource path", () => {
   assert.equal(requestInfo("GET", "/some/path", true).longRunning, true);
   assert.equal(requestInfo("GET", "/api/v1/pods/x", true).longRunning, true);
+});
+
+test("only origin-form request targets are accepted", () => {
+  assert.doesNotThrow(() => checkTarget("/api?x=1"));
+  for (const t of ["http://evil.example/api", "*", ""]) {
+    assert.throws(() => checkTarget(t), (e) => isKubewardError(e, "request_invalid"), t);
+  }
 });
