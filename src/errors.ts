@@ -57,6 +57,12 @@ export const CATALOGUE = {
   connector_unavailable: { status: 503, summary: "the identity provider is not reachable" },
   connector_refused: { status: 403, summary: "the identity provider does not allow this login" },
   connector_callback_invalid: { status: 400, summary: "the identity provider's answer to the login is not valid" },
+  // The login client (kubeward login, logout and kubeconfig).
+  issuer_untrusted_certificate: { status: 502, summary: "the OIDC issuer's TLS certificate is not trusted" },
+  login_timeout: { status: 408, summary: "the login did not finish in time" },
+  login_denied: { status: 403, summary: "the login was denied at the issuer" },
+  login_failed: { status: 401, summary: "the issuer refused the login" },
+  login_needs_terminal: { status: 400, summary: "the login needs a terminal to ask for input" },
   // Process level.
   shutting_down: { status: 503, summary: "the proxy is shutting down" },
   config_invalid: { status: 500, summary: "the configuration is not valid" },
