@@ -1,0 +1,72 @@
+/**
+ * The connector registry: connector type name to its config schema and
+ * opener (as Dex's `ConnectorsConfig` map), and {@link openConnector}, which
+ * validates a connector's config and names every bad field before opening it.
+ */
+import { ConfigError, type ConfigProblem } from "../../config/errors.ts";
+import type { Connector, ConnectorDeps, ConnectorType } from "./connector.ts";
+import { joinPath, schemaProblems } from "./config-problems.ts";
+import { mockConnectorType } from "./mock/mock-connector.ts";
+
+/** Every connector type kubeward can open, by the `type` written in config. */
+export const CONNECTOR_TYPES: Readonly<Record<string, ConnectorType>> = {
+  mock: mockConnectorType,
+};
+
+/** One `connectors[]` entry of the issuer's config file. */
+export interface ConnectorConfig {
+  readonly type: string;
+  readonly id: string;
+  readonly name: string;
+  readonly config: unknown;
+}
+
+export interface OpenConnectorOptions {
+  /** Lets the `mock` connector open (development only). Default false. */
+  readonly allowMock?: boolean;
+  /** Where the entry is in the user's config file, e.g. `connectors[1]`; prefixes every problem. Default `connector`. */
+  readonly path?: string;
+}
+
+/**
+ * Checks `entry` and opens its connector.
+ *
+ * @throws {@link ConfigError} listing every problem, each naming its field
+ *   (`connectors[1].config.issuer: must be an https URL (got "http://x")`).
+ * @example
+ * const c = await openConnector({ type: "local", id: "local", name: "Email", config: {} }, deps, { path: "connectors[0]" });
+ */
+export async function openConnector(entry: ConnectorConfig, deps: ConnectorDeps, options: OpenConnectorOptions = {}): Promise<Connector> {
+  const path = options.path ?? "connector";
+  const problems = entryProblems(entry, path, options);
+  const type = CONNECTOR_TYPES[entry.type];
+  if (type !== undefined) problems.push(...schemaProblems(type.schema, entry.config, joinPath(path, "config")));
+  if (type === undefined || problems.length > 0) throw new ConfigError(problems);
+  try {
+    return await type.open(entry.id, entry.name, entry.config, deps);
+  } catch (e) {
+    // An opener names fields relative to its own config; say where that config is.
+    if (e instanceof ConfigError) throw new ConfigError(e.problems.map((p) => ({ path: joinPath(path, "config") + prefixed(p.path), message: p.message })));
+    throw e;
+  }
+}
+
+function prefixed(relative: string): string {
+  return relative === "" || relative.startsWith("[") ? relative : `.${relative}`;
+}
+
+function entryProblems(entry: ConnectorConfig, path: string, options: OpenConnectorOptions): ConfigProblem[] {
+  const problems: ConfigProblem[] = [];
+  if (typeof entry.id !== "string" || entry.id === "") problems.push({ path: joinPath(path, "id"), message: "required" });
+  if (typeof entry.name !== "string" || entry.name === "") problems.push({ path: joinPath(path, "name"), message: "required" });
+  if (!Object.hasOwn(CONNECTOR_TYPES, entry.type)) {
+    const known = Object.keys(CONNECTOR_TYPES).sort().join(", ");
+    problems.push({ path: joinPath(path, "type"), message: `must be one of ${known} (got ${JSON.stringify(String(entry.type))})` });
+  } else if (entry.type === "mock" && options.allowMock !== true) {
+    problems.push({
+      path: joinPath(path, "type"),
+      message: "the mock connector is for development only (plain-text passwords in config); open it with allowMock: true in a development setup, or use the local connector",
+    });
+  }
+  return problems;
+}
