@@ -10,6 +10,8 @@ import type { ServerHttp2Session } from "node:http2";
 /** Tracks connections and requests so close() can drain them. */
 export interface DrainTracker {
   readonly draining: boolean;
+  /** Tracks a TCP connection from accept on (so even one that never finishes its TLS handshake is cut). */
+  addConnection(socket: Socket): void;
   /** Tracks an HTTP/1.1 connection. */
   addSocket(socket: Socket): void;
   addSession(session: ServerHttp2Session): void;
@@ -33,9 +35,14 @@ export function createDrainTracker(): DrainTracker {
   const plain = new Set<Promise<unknown>>();
   const streams = new Set<() => void>();
   const upgraded = new Set<Duplex>();
+  const connections = new Set<Socket>();
   const forget = <T>(set: Set<T> | Map<T, number>, item: T) => () => { set.delete(item); };
   return {
     get draining() { return draining; },
+    addConnection: (socket) => {
+      connections.add(socket);
+      socket.once("close", forget(connections, socket));
+    },
     addSocket: (socket) => {
       sockets.set(socket, 0);
       socket.once("close", forget(sockets, socket));
@@ -77,6 +84,7 @@ export function createDrainTracker(): DrainTracker {
       for (const socket of upgraded) socket.destroy();
       for (const socket of sockets.keys()) socket.destroy();
       for (const session of sessions) session.destroy();
+      for (const socket of connections) socket.destroy();
     },
   };
 }

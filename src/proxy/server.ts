@@ -110,6 +110,7 @@ async function buildServer(ctx: HandlerContext): Promise<Http2SecureServer> {
     if (socket.alpnProtocol !== "h2") drain.addSocket(socket as Socket);
   });
   server.on("session", (session) => drain.addSession(session));
+  server.on("connection", (socket: Socket) => drain.addConnection(socket));
   server.on("clientError", (err: Error & { code?: string }, socket: Duplex) => {
     logger.debug({ err: err.code ?? err.message }, "malformed request");
     const code = err.code === "HPE_HEADER_OVERFLOW" ? "request_header_too_large" : "request_invalid";

@@ -2,6 +2,7 @@ import { test } from "node:test";
 import assert from "node:assert/strict";
 import { request } from "node:https";
 import { connect } from "node:tls";
+import { connect as netConnect } from "node:net";
 import { once } from "node:events";
 import { startHarness, send, type Harness } from "./proxy-harness.ts";
 import { createOpsServers } from "../../src/health/ops-server.ts";
@@ -121,6 +122,16 @@ test("close drains: an in-flight request completes, a watch ends cleanly, upgrad
   await upgradedClosed;
   await assert.rejects(send(h, "/version", AUTH), /ECONNREFUSED/);
   assert.equal(h.proxy.ready(), false);
+});
+
+test("close does not wait for a connection that never finished its TLS handshake", { timeout: 10_000 }, async (t) => {
+  const h = await startHarness({ config: { shutdownGracePeriodMs: 100 } });
+  t.after(() => h.close());
+  const idle = netConnect(h.port, "127.0.0.1");
+  await once(idle, "connect");
+  const closedByProxy = once(idle, "close");
+  await h.proxy.close();
+  await closedByProxy;
 });
 
 function baseConfig() {

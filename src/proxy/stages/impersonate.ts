@@ -9,7 +9,19 @@ import type { UserInfo } from "../../auth/authenticator.ts";
 import { KubewardError } from "../../errors.ts";
 import { HOP_BY_HOP, headerTokens, isValidWireValue, toWire, type RawHeaders } from "../headers.ts";
 
-/** Extra keys recording who asked for client impersonation (lowercase, domain-prefixed, valid extra keys). */
+/**
+ * Extra keys recording who asked for client impersonation (`kubectl --as`):
+ * the authenticated user's name, each of its groups, and its uid. They are
+ * lowercase and domain-prefixed, so they are valid extra keys and show up in
+ * kube-apiserver's audit log next to the impersonated identity.
+ *
+ * RBAC the proxy's own account needs: `impersonate` on `users`, `groups`,
+ * `serviceaccounts` (for --as=system:serviceaccount:…), `uids` and
+ * `userextras/<key>` in authentication.k8s.io for every extra key it sends:
+ * the token's extras, these three, `remote-client-ip` when enabled and each
+ * --extra-user-headers key; plus `create` on
+ * `subjectaccessreviews.authorization.k8s.io` when clients use --as.
+ */
 export const ORIGINAL_USER_EXTRA = "kubeward.dev/original-user";
 export const ORIGINAL_GROUPS_EXTRA = "kubeward.dev/original-groups";
 export const ORIGINAL_UID_EXTRA = "kubeward.dev/original-uid";
