@@ -48,8 +48,10 @@ async function serve(ctx: HandlerContext, req: Request, res: Response, longRunni
     }
     if (longRunning) obs.startLongRunning();
     const untrack = longRunning ? ctx.drain.trackStream(outcome.end) : () => {};
-    await outcome.done.catch(() => {}).finally(untrack);
-    obs.finish(outcome.statusCode);
+    const broken = await outcome.done;
+    untrack();
+    if (broken !== undefined) ctx.metrics.upstreamErrors.inc({ kind: broken });
+    obs.finish(outcome.statusCode, broken === undefined ? undefined : "upstream_error");
   } catch (err) {
     fail(ctx, req, res, obs, err);
   }

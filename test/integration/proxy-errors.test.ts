@@ -61,6 +61,8 @@ test("an upstream that dies mid-body cuts the client's response instead of fakin
     setTimeout(() => req.socket.destroy(), 20);
   });
   await assert.rejects(send(h, "/api/v1/pods", AUTH), /aborted|ECONNRESET|socket hang up|terminated/);
+  assert.match(await h.metrics.registry.getSingleMetricAsString("kubeward_upstream_errors_total"), /kind="(reset|bad_response)"\} 1/);
+  assert.ok(h.logs().some((l) => l["msg"] === "request" && l["reason"] === "upstream_error" && l["code"] === 200));
   assert.equal((await send(h, "/version", AUTH)).status, 200, "the proxy keeps serving");
 });
 

@@ -7,7 +7,7 @@
 import type { IncomingHttpHeaders } from "node:http";
 import type { Readable, Writable } from "node:stream";
 import { HOP_BY_HOP } from "../headers.ts";
-import { upstreamFailure, type Upstream } from "../upstream.ts";
+import { upstreamFailure, type Upstream, type UpstreamErrorKind } from "../upstream.ts";
 import { KubewardError } from "../../errors.ts";
 
 /** The response side, common to HTTP/1.1 and HTTP/2 compat responses. */
@@ -17,6 +17,7 @@ export type ClientResponse = Writable & {
   flushHeaders?(): void;
 };
 
+/** The rewritten request to send upstream. */
 export interface ForwardRequest {
   readonly method: string;
   /** Path and query, as the client sent them. */
@@ -30,11 +31,13 @@ export interface ForwardRequest {
 /** How a forwarded exchange ended. */
 export type ForwardOutcome =
   | {
-    readonly kind: "responded"; readonly statusCode: number; readonly done: Promise<void>;
+    readonly kind: "responded"; readonly statusCode: number;
+    /** Settles when the exchange is over; with the failure kind when the upstream broke off mid-body. */
+    readonly done: Promise<UpstreamErrorKind | undefined>;
     /** Ends the response cleanly now (for the drain), at an event boundary when the body is a JSON stream. */
     readonly end: () => void;
   }
-  | { readonly kind: "failed"; readonly error: KubewardError; readonly errorKind: string };
+  | { readonly kind: "failed"; readonly error: KubewardError; readonly errorKind: UpstreamErrorKind };
 
 /** Sends the request; on a response writes the head and starts piping the body (`done` settles when it ends). */
 export async function forward(upstream: Upstream, req: ForwardRequest, res: ClientResponse): Promise<ForwardOutcome> {
@@ -83,23 +86,22 @@ export function responseHeaders(headers: IncomingHttpHeaders): Record<string, st
   return out;
 }
 
-/** Pipes with backpressure; a failure on either side destroys both. Resolves when the client has the whole body. */
-function pipeBody(body: Readable, res: ClientResponse): Promise<void> {
-  return new Promise((resolve, reject) => {
-    let finished = false;
+/**
+ * Pipes with backpressure; a failure on either side destroys both. Settles
+ * once the exchange is over: undefined when the body was delivered or the
+ * client left, the failure kind when the upstream broke off mid-body.
+ */
+function pipeBody(body: Readable, res: ClientResponse): Promise<UpstreamErrorKind | undefined> {
+  return new Promise((resolve) => {
     body.pipe(res);
     body.once("error", (err) => {
       res.destroy();
-      reject(err);
+      resolve(upstreamFailure(err).kind);
     });
-    res.once("finish", () => {
-      finished = true;
-      resolve();
-    });
+    res.once("finish", () => resolve(undefined));
     res.once("close", () => {
-      if (finished) return;
       body.destroy();
-      reject(new Error("the client went away"));
+      resolve(undefined);
     });
   });
 }
