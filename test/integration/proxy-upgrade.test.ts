@@ -73,6 +73,15 @@ test("a WebSocket v5 upgrade authenticates with the bearer subprotocol, which is
   await once(ws, "close");
 });
 
+test("when the upstream drops an upgraded connection, the client's connection is torn down too", { timeout: 10_000 }, async () => {
+  const { socket } = await rawUpgrade(["Authorization: Bearer alice-token", "Connection: Upgrade", "Upgrade: SPDY/3.1"]);
+  socket.on("error", () => {});
+  const closed = once(socket, "close");
+  h.upstream.dropUpgrades();
+  await closed;
+  await waitFor(async () => /class="exec"\} 0/.test(await gauge()));
+});
+
 test("a WebSocket upgrade without a token gets the 401 Status", async () => {
   const ws = new WebSocket(`wss://127.0.0.1:${h.port}${EXEC}`, ["v5.channel.k8s.io"], { ca: h.caPem });
   ws.on("error", () => {});

@@ -51,6 +51,8 @@ export interface RecordingUpstream {
   setReady(ready: boolean): void;
   /** Makes upgrades answer this status and body instead of 101. */
   refuseUpgrades(status: number, body: string): void;
+  /** Resets every upgraded connection from the upstream side. */
+  dropUpgrades(): void;
   close(): Promise<void>;
 }
 
@@ -97,6 +99,7 @@ export async function startRecordingUpstream(): Promise<RecordingUpstream> {
     setReviewer: (r) => { state.reviewer = r; },
     setReady: (r) => { state.ready = r; },
     refuseUpgrades: (status, body) => { state.refusal = { status, body }; },
+    dropUpgrades: () => { for (const socket of state.upgraded) socket.destroy(); },
     close: () => {
       for (const socket of state.upgraded) socket.destroy();
       return closeServer(server, wss);
