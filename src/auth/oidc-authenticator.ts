@@ -80,7 +80,12 @@ export function createOidcAuthenticator(config: OidcIssuerConfig, deps: OidcAuth
       if (!abort.signal.aborted) log.warn({ err: (e as Error).message }, "OIDC discovery failed; will retry");
       return false;
     }
-    if (!(await cache.load())) return false;
+    const loaded = await cache.load();
+    if (abort.signal.aborted) {
+      cache.close();
+      return false;
+    }
+    if (!loaded) return false;
     if (cache.keys().length === 0) {
       log.warn("the issuer publishes no usable signing key; will retry");
       return false;

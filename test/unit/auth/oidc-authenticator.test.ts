@@ -102,3 +102,21 @@ test("the Authentication carries exp and iat in milliseconds and the issuer", as
   assert.deepEqual([auth.expiresAt, auth.issuedAt, auth.issuer], [exp * 1000, (exp - 200) * 1000, ISS]);
   assert.equal("issuedAt" in (await a.authenticate(token({ sub: "a" }))), false);
 });
+
+test("close() while discovery is in flight leaves no refresh or retry timer behind", async (t) => {
+  const timers = (): number => process.getActiveResourcesInfo().filter((r) => r === "Timeout").length;
+  const before = timers();
+  const s = scripted({ [DISCOVERY]: { issuer: ISS, jwks_uri: JWKS }, [JWKS]: { keys: [JWK] } });
+  const a = make(async (url) => {
+    await sleep(30);
+    return s.get(url);
+  });
+  t.after(() => a.close());
+  const starting = a.start();
+  await sleep(5);
+  a.close();
+  await starting;
+  await sleep(50);
+  assert.equal(a.ready(), false);
+  assert.ok(timers() <= before, `timers before ${before}, after ${timers()}`);
+});
