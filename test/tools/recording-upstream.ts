@@ -56,15 +56,25 @@ export interface RecordingUpstream {
   close(): Promise<void>;
 }
 
+const peerNames = new WeakMap<object, string | undefined>();
+
+/** The client certificate's CN, read once per connection (getPeerCertificate is costly). */
+function peerName(socket: TLSSocket): string | undefined {
+  if (!peerNames.has(socket)) {
+    const cn = socket.getPeerCertificate?.()?.subject?.CN;
+    peerNames.set(socket, cn === undefined ? undefined : String(cn));
+  }
+  return peerNames.get(socket);
+}
+
 function recordRequest(req: IncomingMessage): RecordedRequest {
-  const cert = (req.socket as TLSSocket).getPeerCertificate?.();
   const rawHeaders = [...req.rawHeaders];
   const values = (name: string) => {
     const out: string[] = [];
     for (let i = 0; i + 1 < rawHeaders.length; i += 2) if (rawHeaders[i]?.toLowerCase() === name) out.push(rawHeaders[i + 1] ?? "");
     return out;
   };
-  return { method: req.method ?? "", url: req.url ?? "", rawHeaders, clientCN: cert?.subject?.CN === undefined ? undefined : String(cert.subject.CN), values };
+  return { method: req.method ?? "", url: req.url ?? "", rawHeaders, clientCN: peerName(req.socket as TLSSocket), values };
 }
 
 interface State {

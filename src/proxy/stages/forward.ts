@@ -26,6 +26,8 @@ export interface ForwardRequest {
   /** The request body, or null when there is none. */
   readonly body: Readable | null;
   readonly signal: AbortSignal;
+  /** A watch or other stream: the drain may end it, so its event boundaries are tracked. */
+  readonly longRunning: boolean;
 }
 
 /** How a forwarded exchange ended. */
@@ -60,7 +62,7 @@ export async function forward(upstream: Upstream, req: ForwardRequest, res: Clie
   }
   res.flushHeaders?.();
   const done = pipeBody(body, res);
-  const atBoundary = eventBoundary(body, String(headers["content-type"] ?? ""));
+  const atBoundary = req.longRunning ? eventBoundary(body, String(headers["content-type"] ?? "")) : () => true;
   return { kind: "responded", statusCode, done, end: () => endStream(body, res, atBoundary) };
 }
 
