@@ -4,6 +4,7 @@ import { createLogger } from "../../../../src/log/logger.ts";
 import { isKubewardError } from "../../../../src/errors.ts";
 import { openMockConnector } from "../../../../src/issuer/connectors/mock/mock-connector.ts";
 import { isPasswordConnector, isRefreshConnector } from "../../../../src/issuer/connectors/connector.ts";
+import { connectorConformance } from "../../../conformance/connector.ts";
 
 const deps = { clock: { now: () => 0 }, logger: createLogger({ level: "silent" }), fetch: globalThis.fetch };
 const scopes = { offlineAccess: true, groups: true };
@@ -27,4 +28,16 @@ test("mock refresh refuses a user no longer in config", async () => {
   assert.ok(id);
   assert.equal((await c.refresh(scopes, id)).email, "Alice@example.com");
   await assert.rejects(c.refresh(scopes, { ...id, userID: "u-gone" }), (e) => isKubewardError(e, "connector_refused"));
+});
+
+connectorConformance("mock", async (deps) => {
+  const connector = await openMockConnector("dev", "Dev", { users }, deps);
+  return {
+    connector,
+    expected: { username: "alice", email: "Alice@example.com", groups: ["dev"] },
+    login: (s) => connector.login(s, "alice", "alice-pw"),
+    loginWrong: (s) => connector.login(s, "alice", "alice-pw!"),
+    secrets: () => ["alice-pw"],
+    close: () => Promise.resolve(),
+  };
 });
