@@ -76,7 +76,7 @@ describe("logs", () => {
 });
 
 for (const transport of TRANSPORTS) {
-  describe(`exec and port-forward over ${transport.name}`, () => {
+  describe(`exec, attach and port-forward over ${transport.name}`, () => {
     const opts = { env: transport.env };
 
     test("kubectl exec -- echo hi prints hi", async () => {
@@ -93,6 +93,19 @@ for (const transport of TRANSPORTS) {
       const r = await cluster.kubectlAs(admin, ["exec", "-i", POD, "--", "sh", "-c", script], { ...opts, input: `${word}\n` });
       assert.equal(r.code, 0, r.stderr);
       assert.equal(r.stdout, `got ${word}\n`);
+    });
+
+    test("kubectl attach streams container output written after it attached", async () => {
+      const child = cluster.spawnKubectlAs(admin, ["attach", POD], opts);
+      const line = `attached ${randomUUID()}`;
+      // The stream opens some time after kubectl starts: keep writing until the line arrives.
+      const writer = setInterval(() => cluster.appendLog(line), 200);
+      try {
+        await waitForOutput(child.stdout, new RegExp(line));
+      } finally {
+        clearInterval(writer);
+        await stopKubectl(child);
+      }
     });
 
     test("kubectl port-forward carries bytes both ways", async () => {
