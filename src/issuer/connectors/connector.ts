@@ -6,6 +6,7 @@
  */
 import type { Clock } from "../../clock.ts";
 import type { Logger } from "../../log/logger.ts";
+import type { PasswordStore } from "../storage/storage.ts";
 
 /** What the client asked for, as far as a connector needs to know. */
 export interface Scopes {
@@ -97,6 +98,11 @@ export interface ConnectorDeps {
   readonly logger: Logger;
   /** fetch for HTTP upstreams (tests inject one trusting their CA). */
   readonly fetch: typeof globalThis.fetch;
+  /**
+   * The issuer's stored password entries, for the `local` connector (Dex's
+   * password DB). Absent: the local connector has only its static users.
+   */
+  readonly passwords?: PasswordStore;
 }
 
 /**
