@@ -50,7 +50,9 @@ function validate(issuers: readonly OidcIssuerConfig[]): void {
 /** Counts every outcome by reason and logs refusals (never the token). */
 function instrumented(inner: TokenAuthenticator, deps: AuthenticatorDeps): TokenAuthenticator {
   return {
-    ...inner,
+    ready: () => inner.ready(),
+    start: () => inner.start(),
+    close: () => inner.close(),
     async authenticate(token: string): Promise<Authentication> {
       try {
         const auth = await inner.authenticate(token);

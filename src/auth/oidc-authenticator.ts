@@ -9,8 +9,9 @@ import type { Clock } from "../clock.ts";
 import type { Logger } from "../log/logger.ts";
 import type { Metrics } from "../metrics/metrics.ts";
 import { KubewardError } from "../errors.ts";
+import type { Agent } from "undici";
 import type { Authentication, TokenAuthenticator } from "./authenticator.ts";
-import { mapClaims } from "./claim-mapping.ts";
+import { mapClaims, type Claims } from "./claim-mapping.ts";
 import { discoverJwksUri } from "./discovery.ts";
 import { checkClaimSources, expandDistributedClaim } from "./distributed-claims.ts";
 import { createIssuerAgent, createJsonGetter, createTextGetter, type JsonGetter, type TextGetter } from "./http-json.ts";
@@ -43,103 +44,127 @@ export interface OidcAuthenticatorDeps {
   readonly onKeys?: (count: number) => void;
 }
 
-/** Builds the authenticator for one issuer. `start()` resolves once the first attempt to load keys has finished. */
-export function createOidcAuthenticator(config: OidcIssuerConfig, deps: OidcAuthenticatorDeps, timing: OidcTiming): TokenAuthenticator {
-  const agent = deps.get && deps.getText ? undefined : createIssuerAgent(config.caPem);
-  const get = deps.get ?? createJsonGetter(agent);
-  const getText = deps.getText ?? createTextGetter(agent);
-  const abort = new AbortController();
-  const log = deps.logger.child({ issuer: config.issuerUrl });
-  let cache: JwksCache | undefined;
-  let ready = false;
-  let retryTimer: NodeJS.Timeout | undefined;
-  let started: Promise<void> | undefined;
+/** One issuer's authenticator; `start()` resolves once the first attempt to load keys has finished. */
+class OidcIssuerAuthenticator implements TokenAuthenticator {
+  readonly #config: OidcIssuerConfig;
+  readonly #deps: OidcAuthenticatorDeps;
+  readonly #timing: OidcTiming;
+  readonly #agent: Agent | undefined;
+  readonly #get: JsonGetter;
+  readonly #getText: TextGetter;
+  readonly #abort = new AbortController();
+  readonly #log: Logger;
+  #cache: JwksCache | undefined;
+  #ready = false;
+  #retryTimer: NodeJS.Timeout | undefined;
+  #started: Promise<void> | undefined;
 
-  async function discover(): Promise<JwksCache> {
+  constructor(config: OidcIssuerConfig, deps: OidcAuthenticatorDeps, timing: OidcTiming) {
+    this.#config = config;
+    this.#deps = deps;
+    this.#timing = timing;
+    this.#agent = deps.get && deps.getText ? undefined : createIssuerAgent(config.caPem);
+    this.#get = deps.get ?? createJsonGetter(this.#agent);
+    this.#getText = deps.getText ?? createTextGetter(this.#agent);
+    this.#log = deps.logger.child({ issuer: config.issuerUrl });
+  }
+
+  ready(): boolean {
+    return this.#ready;
+  }
+
+  start(): Promise<void> {
+    this.#started ??= this.#attempt().then((ok) => {
+      if (!ok) this.#retry(this.#timing.initRetryMinMs);
+    });
+    return this.#started;
+  }
+
+  close(): void {
+    this.#abort.abort();
+    clearTimeout(this.#retryTimer);
+    this.#cache?.close();
+    void this.#agent?.destroy().catch(() => undefined);
+  }
+
+  async authenticate(token: string): Promise<Authentication> {
+    const keys = this.#cache;
+    if (!this.#ready || !keys) throw new KubewardError("authenticator_not_ready", `issuer ${this.#config.issuerUrl} has no keys yet`);
+    let claims = await this.#verified(token, keys);
+    const groupsClaim = this.#config.groupsClaim;
+    if (groupsClaim !== undefined) {
+      claims = await expandDistributedClaim(claims, groupsClaim, {
+        fetchJwt: (url, accessToken) => this.#getText(url, this.#abort.signal, accessToken),
+        verify: (jwt) => this.#verified(jwt, keys),
+      });
+    }
+    const user = mapClaims(claims, this.#config);
+    const issuer = this.#config.issuerUrl;
+    const issuedAt = numericDateMs(claims["iat"]);
+    const expiresAt = numericDateMs(claims["exp"]) ?? 0;
+    return issuedAt === undefined ? { user, expiresAt, issuer } : { user, expiresAt, issuedAt, issuer };
+  }
+
+  /** Parses and verifies a token of this issuer; returns its claims. */
+  async #verified(token: string, keys: JwksCache): Promise<Claims> {
+    const jwt = parseJwt(token);
+    checkClaimSources(jwt.claims);
+    await verifyJwt(jwt, this.#config, keys, this.#deps.clock.now());
+    return jwt.claims;
+  }
+
+  async #discover(): Promise<JwksCache> {
+    const { issuerUrl, discoveryUrl } = this.#config;
+    const { metrics, clock, monotonicNow, onKeys } = this.#deps;
     try {
-      const jwksUri = await discoverJwksUri(get, config.issuerUrl, config.discoveryUrl, abort.signal);
-      deps.metrics.jwksFetches.inc({ result: "success" });
-      log.info({ jwksUri }, "discovered OIDC issuer");
+      const jwksUri = await discoverJwksUri(this.#get, issuerUrl, discoveryUrl, this.#abort.signal);
+      metrics.jwksFetches.inc({ result: "success" });
+      this.#log.info({ jwksUri }, "discovered OIDC issuer");
       return new JwksCache({
-        issuerUrl: config.issuerUrl, jwksUri, get, clock: deps.clock, logger: log, metrics: deps.metrics,
-        minRefetchIntervalMs: timing.jwksMinRefetchIntervalMs, refreshIntervalMs: timing.jwksRefreshIntervalMs,
-        ...(deps.monotonicNow ? { monotonicNow: deps.monotonicNow } : {}),
-        ...(deps.onKeys ? { onKeys: deps.onKeys } : {}),
+        issuerUrl, jwksUri, get: this.#get, clock, logger: this.#log, metrics,
+        minRefetchIntervalMs: this.#timing.jwksMinRefetchIntervalMs, refreshIntervalMs: this.#timing.jwksRefreshIntervalMs,
+        ...(monotonicNow ? { monotonicNow } : {}),
+        ...(onKeys ? { onKeys } : {}),
       });
     } catch (e) {
-      deps.metrics.jwksFetches.inc({ result: "failure" });
+      metrics.jwksFetches.inc({ result: "failure" });
       throw e;
     }
   }
 
   /** One attempt: discovery (until it has succeeded once), then a key fetch that yields at least one usable key. */
-  async function attempt(): Promise<boolean> {
+  async #attempt(): Promise<boolean> {
+    let cache: JwksCache;
     try {
-      cache ??= await discover();
+      cache = this.#cache ??= await this.#discover();
     } catch (e) {
-      if (!abort.signal.aborted) log.warn({ err: (e as Error).message }, "OIDC discovery failed; will retry");
+      if (!this.#abort.signal.aborted) this.#log.warn({ err: (e as Error).message }, "OIDC discovery failed; will retry");
       return false;
     }
     const loaded = await cache.load();
-    if (abort.signal.aborted) {
+    if (this.#abort.signal.aborted) {
       cache.close();
       return false;
     }
     if (!loaded) return false;
     if (cache.keys().length === 0) {
-      log.warn("the issuer publishes no usable signing key; will retry");
+      this.#log.warn("the issuer publishes no usable signing key; will retry");
       return false;
     }
-    ready = true;
+    this.#ready = true;
     cache.startRefresh();
     return true;
   }
 
-  function retry(delayMs: number): void {
-    if (abort.signal.aborted) return;
-    retryTimer = setTimeout(() => {
-      void attempt().then((ok) => ok || retry(Math.min(delayMs * 2, timing.initRetryMaxMs)));
+  #retry(delayMs: number): void {
+    if (this.#abort.signal.aborted) return;
+    this.#retryTimer = setTimeout(() => {
+      void this.#attempt().then((ok) => ok || this.#retry(Math.min(delayMs * 2, this.#timing.initRetryMaxMs)));
     }, delayMs);
   }
+}
 
-  /** Parses and verifies a token of this issuer; returns its claims. */
-  async function verified(token: string, keys: JwksCache): Promise<Readonly<Record<string, unknown>>> {
-    const jwt = parseJwt(token);
-    checkClaimSources(jwt.claims);
-    await verifyJwt(jwt, config, keys, deps.clock.now());
-    return jwt.claims;
-  }
-
-  async function authenticate(token: string): Promise<Authentication> {
-    if (!ready || !cache) throw new KubewardError("authenticator_not_ready", `issuer ${config.issuerUrl} has no keys yet`);
-    const keys = cache;
-    let claims = await verified(token, keys);
-    if (config.groupsClaim !== undefined) {
-      claims = await expandDistributedClaim(claims, config.groupsClaim, {
-        fetchJwt: (url, accessToken) => getText(url, abort.signal, accessToken),
-        verify: (jwt) => verified(jwt, keys),
-      });
-    }
-    const user = mapClaims(claims, config);
-    const issuedAt = numericDateMs(claims["iat"]);
-    const expiresAt = numericDateMs(claims["exp"]) ?? 0;
-    return issuedAt === undefined ? { user, expiresAt, issuer: config.issuerUrl } : { user, expiresAt, issuedAt, issuer: config.issuerUrl };
-  }
-
-  return {
-    authenticate,
-    ready: () => ready,
-    start() {
-      started ??= attempt().then((ok) => {
-        if (!ok) retry(timing.initRetryMinMs);
-      });
-      return started;
-    },
-    close() {
-      abort.abort();
-      clearTimeout(retryTimer);
-      cache?.close();
-      void agent?.destroy().catch(() => undefined);
-    },
-  };
+/** Builds the authenticator for one issuer. `start()` resolves once the first attempt to load keys has finished. */
+export function createOidcAuthenticator(config: OidcIssuerConfig, deps: OidcAuthenticatorDeps, timing: OidcTiming): TokenAuthenticator {
+  return new OidcIssuerAuthenticator(config, deps, timing);
 }
