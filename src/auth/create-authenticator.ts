@@ -68,7 +68,19 @@ function instrumented(inner: TokenAuthenticator, deps: AuthenticatorDeps): Token
   };
 }
 
-/** One authenticator for all configured issuers; picks the issuer by the token's unverified `iss`. Includes the verified-token cache. */
+/**
+ * One authenticator for all configured issuers; picks the issuer by the
+ * token's unverified `iss`. Includes the verified-token cache. Call
+ * `start()` once (it resolves after the first attempt to load keys; `ready()`
+ * tells whether that worked) and `close()` on shutdown.
+ *
+ * @example
+ * ```ts
+ * const authn = createAuthenticator(config.oidc, { clock: systemClock, logger, metrics });
+ * await authn.start();
+ * const { user } = await authn.authenticate(bearerToken); // rejects with a KubewardError (token_expired, …)
+ * ```
+ */
 export function createAuthenticator(issuers: readonly OidcIssuerConfig[], deps: AuthenticatorDeps, options: AuthenticatorOptions = {}): TokenAuthenticator {
   validate(issuers);
   const o = { ...DEFAULTS, ...options };

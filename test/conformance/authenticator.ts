@@ -47,6 +47,13 @@ function liveTimers(): number {
  * Registers the conformance tests for one implementation. `factory` is
  * called once per test and must return a subject whose source of keys is
  * reachable.
+ *
+ * @example
+ * ```ts
+ * authenticatorConformance("my authenticator", async () => ({
+ *   authenticator: createMine(), valid: { token, user }, expiredToken, cleanup: async () => {},
+ * }));
+ * ```
  */
 export function authenticatorConformance(name: string, factory: () => Promise<ConformanceSubject>): void {
   async function started(t: { after(fn: () => unknown): void }): Promise<ConformanceSubject> {

@@ -110,7 +110,19 @@ function withoutUndefined(obj: Record<string, unknown>): Record<string, unknown>
   return Object.fromEntries(Object.entries(obj).filter(([, v]) => v !== undefined));
 }
 
-/** Starts an issuer on 127.0.0.1 with a fresh CA and one signing key. Call `stop()` when done. */
+/**
+ * Starts an issuer on 127.0.0.1 with a fresh CA and one signing key. Call `stop()` when done.
+ *
+ * @example
+ * ```ts
+ * const issuer = await startTestIssuer({ alg: "ES256" });
+ * t.after(() => issuer.stop());
+ * const authn = createAuthenticator([issuerConfigFor(issuer)], deps);
+ * await authn.start();
+ * await authn.authenticate(issuer.mint({ sub: "alice", groups: ["dev"] }));
+ * const forged = issuer.mint({}, { key: "unpublished" }); // refused: token_unknown_key
+ * ```
+ */
 export async function startTestIssuer(options: TestIssuerOptions = {}): Promise<TestIssuer> {
   const ca = await createCertificateAuthority("kubeward-test-issuer-ca");
   const leaf = await issueCertificate(ca, { commonName: "test-issuer", hosts: ["127.0.0.1", "localhost"], usage: "server" });
