@@ -16,9 +16,10 @@ export type ClaimMappingConfig = Pick<
 >;
 
 /**
- * Extra key carrying the token's `jti` as `JTI=<jti>` (user.CredentialIDKey;
- * added to the OIDC authenticator with k8s.io/apiserver's
- * `jwt.CredentialIDForJTI`, Kubernetes 1.32).
+ * Extra key carrying the token's `jti` as `JTI=<jti>` (user.CredentialIDKey,
+ * formatted by k8s.io/apiserver's `jwt.CredentialIDForJTI`). The JWT
+ * authenticator sets it since Kubernetes 1.32 (kubernetes/kubernetes#127010),
+ * only for a non-empty string `jti`; any other `jti` is ignored.
  */
 export const CREDENTIAL_ID_EXTRA_KEY = "authentication.kubernetes.io/credential-id";
 
