@@ -6,10 +6,12 @@
 import { ConfigError, type ConfigProblem } from "../../config/errors.ts";
 import type { Connector, ConnectorDeps, ConnectorType } from "./connector.ts";
 import { joinPath, schemaProblems } from "./config-problems.ts";
+import { localConnectorType } from "./local/local-connector.ts";
 import { mockConnectorType } from "./mock/mock-connector.ts";
 
 /** Every connector type kubeward can open, by the `type` written in config. */
 export const CONNECTOR_TYPES: Readonly<Record<string, ConnectorType>> = {
+  local: localConnectorType,
   mock: mockConnectorType,
 };
 
