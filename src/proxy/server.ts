@@ -4,7 +4,6 @@
  * authenticated user. Composes the stages, readiness and the drain.
  */
 import { createSecureServer, type Http2SecureServer } from "node:http2";
-import { readFile } from "node:fs/promises";
 import type { AddressInfo, Socket } from "node:net";
 import type { TLSSocket } from "node:tls";
 import type { IncomingMessage } from "node:http";
@@ -23,6 +22,7 @@ import { handleUpgrade } from "./handle-upgrade.ts";
 import { createUpstreamProbe } from "./readiness.ts";
 import { toStatus, writeStatusToSocket } from "./status.ts";
 import { createUpstream } from "./upstream.ts";
+import { loadServingCertificate, reloadServingCertificate, type ServingCertificate } from "./serving-certificate.ts";
 
 /** Knobs with production defaults that tests shorten. */
 export interface ProxyTuning {
@@ -34,6 +34,8 @@ export interface ProxyTuning {
   readonly upstreamTimeoutMs?: number;
   /** How often kube-apiserver's /readyz is probed (default 10 s). */
   readonly probeIntervalMs?: number;
+  /** How often the serving certificate files are re-read (default 30 s). */
+  readonly certReloadIntervalMs?: number;
 }
 
 /** What the proxy is built from (the clock, logger and metrics are passed in, never global). */
@@ -71,6 +73,7 @@ export function createProxyServer(config: ProxyConfig, deps: ProxyDeps): ProxySe
   let server: Http2SecureServer | undefined;
   let closing = false;
   let closed: Promise<void> | undefined;
+  let reloader: { stop(): void } | undefined;
   const ready = (): boolean => {
     const ok = !closing && deps.authenticator.ready() && probe.healthy();
     metrics.ready.set(ok ? 1 : 0);
@@ -81,14 +84,17 @@ export function createProxyServer(config: ProxyConfig, deps: ProxyDeps): ProxySe
   return {
     ready,
     listen: async () => {
-      server = await buildServer(ctx);
+      const serving = await startServing(ctx, deps.tuning?.certReloadIntervalMs ?? 30_000);
+      server = serving.server;
+      reloader = serving.reloader;
       probe.start();
-      return listenOn(server, config.listen.host, config.listen.port);
+      return serving.address;
     },
     close: () => (closed ??= (async () => {
       closing = true;
       ready();
       probe.stop();
+      reloader?.stop();
       const stopped = server ? new Promise<void>((resolve) => server?.close(() => resolve())) : Promise.resolve();
       await drain.drain(config.shutdownGracePeriodMs);
       await stopped;
@@ -97,9 +103,19 @@ export function createProxyServer(config: ProxyConfig, deps: ProxyDeps): ProxySe
   };
 }
 
-async function buildServer(ctx: HandlerContext): Promise<Http2SecureServer> {
+/** Loads the serving certificate, listens, then keeps the certificate fresh. */
+async function startServing(ctx: HandlerContext, certReloadIntervalMs: number) {
+  const { config, logger } = ctx;
+  const files = { certFile: config.tlsCertFile, keyFile: config.tlsPrivateKeyFile };
+  const certificate = await loadServingCertificate(files.certFile, files.keyFile);
+  const server = buildServer(ctx, certificate);
+  const address = await listenOn(server, config.listen.host, config.listen.port);
+  const reloader = reloadServingCertificate(server, files, certificate, { intervalMs: certReloadIntervalMs, logger });
+  return { server, reloader, address };
+}
+
+function buildServer(ctx: HandlerContext, { cert, key }: ServingCertificate): Http2SecureServer {
   const { config, logger, drain } = ctx;
-  const [cert, key] = await Promise.all([readFile(config.tlsCertFile), readFile(config.tlsPrivateKeyFile)]);
   // maxHeaderSize is not in the http2 typings, but the HTTP/1.1 parser behind allowHTTP1 reads it from the server.
   const options = { allowHTTP1: true, cert, key, maxHeaderSize: config.maxHeaderSize, settings: { maxHeaderListSize: config.maxHeaderSize } };
   const server = createSecureServer(options);

@@ -33,6 +33,8 @@ export interface Harness {
   readonly port: number;
   /** PEM of the CA that signed the proxy's serving certificate. */
   readonly caPem: string;
+  /** The serving certificate and key files the proxy reads. */
+  readonly certFiles: { readonly certFile: string; readonly keyFile: string };
   readonly metrics: Metrics;
   readonly authenticator: StubAuthenticator;
   readonly clock: Clock & { set(ms: number): void };
@@ -82,6 +84,7 @@ export async function startHarness(options: HarnessOptions = {}): Promise<Harnes
   let closed = false;
   return {
     upstream, proxy, port, caPem: ca.certPem, metrics, authenticator, clock,
+    certFiles: { certFile: config.tlsCertFile, keyFile: config.tlsPrivateKeyFile },
     logs: () => lines.map((l) => JSON.parse(l) as Record<string, unknown>),
     logText: () => lines.join(""),
     close: async () => {

@@ -7,6 +7,8 @@ import { once } from "node:events";
 import { startHarness, send, type Harness } from "./proxy-harness.ts";
 import { createOpsServers } from "../../src/health/ops-server.ts";
 import { createLogger } from "../../src/log/logger.ts";
+import { createCertificateAuthority, issueCertificate } from "../../src/pki/certificates.ts";
+import { writeFile } from "node:fs/promises";
 
 const AUTH = ["Authorization", "Bearer alice-token"];
 
@@ -132,6 +134,23 @@ test("close does not wait for a connection that never finished its TLS handshake
   const closedByProxy = once(idle, "close");
   await h.proxy.close();
   await closedByProxy;
+});
+
+test("a rotated serving certificate is served without a restart; a mismatched pair is not", { timeout: 10_000 }, async (t) => {
+  const h = await startHarness({ tuning: { certReloadIntervalMs: 20 } });
+  t.after(() => h.close());
+  const ca = await createCertificateAuthority("rotated-ca");
+  const next = await issueCertificate(ca, { commonName: "kubeward", hosts: ["127.0.0.1"], usage: "server" });
+  await writeFile(h.certFiles.certFile, next.certPem);
+  await new Promise((r) => setTimeout(r, 100));
+  assert.equal((await send(h, "/version", AUTH)).status, 200, "new certificate with the old key: still the old pair");
+  await writeFile(h.certFiles.keyFile, next.keyPem);
+  await waitFor(async () => {
+    const reply = await send({ ...h, caPem: ca.certPem }, "/version", AUTH).catch(() => undefined);
+    return reply?.status === 200;
+  }, "the rotated certificate is served");
+  await assert.rejects(send(h, "/version", AUTH), /certificate/);
+  assert.ok(h.logs().some((l) => l["msg"] === "serving certificate reloaded"));
 });
 
 function baseConfig() {
