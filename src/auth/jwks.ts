@@ -1,7 +1,7 @@
 /**
  * Turns a JWKS document into the public keys usable for verifying
- * signatures (RSA, and EC on the NIST curves); encryption keys and key types
- * kube-apiserver cannot use are dropped.
+ * signatures (RSA of at least 2048 bits, and EC on the NIST curves);
+ * encryption keys and key types kube-apiserver cannot use are dropped.
  */
 import { createPublicKey, type KeyObject } from "node:crypto";
 
@@ -16,6 +16,11 @@ export interface VerificationKey {
 }
 
 const EC_CURVES = new Set(["P-256", "P-384", "P-521"]);
+/**
+ * jose refuses RSA keys under 2048 bits, so such keys are ignored. (Go, and
+ * so kube-apiserver, still accepts 1024-bit keys: a deliberate difference.)
+ */
+const MIN_RSA_BITS = 2048;
 const BASE64URL = /^[A-Za-z0-9_-]+$/;
 
 /** The key type (and curve) a JWS algorithm needs. */
@@ -38,6 +43,7 @@ function toKey(jwk: Record<string, unknown>): VerificationKey | undefined {
     : { kty, crv: jwk["crv"], x: jwk["x"], y: jwk["y"] };
   try {
     const key = createPublicKey({ key: publicOnly as import("node:crypto").JsonWebKey, format: "jwk" });
+    if (kty === "RSA" && (key.asymmetricKeyDetails?.modulusLength ?? 0) < MIN_RSA_BITS) return undefined;
     return { kid, kty, crv: kty === "EC" ? String(jwk["crv"]) : undefined, key };
   } catch {
     return undefined;

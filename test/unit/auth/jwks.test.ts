@@ -22,6 +22,13 @@ test("encryption keys, symmetric keys, OKP and unsupported curves are ignored", 
   assert.equal(ignored, 4);
 });
 
+test("RSA keys under 2048 bits are ignored", () => {
+  const small = { ...generateKeyPairSync("rsa", { modulusLength: 1024 }).publicKey.export({ format: "jwk" }), kid: "small" };
+  const { keys, ignored } = parseJwks({ keys: [small, rsa] });
+  assert.deepEqual(keys.map((k) => k.kid), ["r1"]);
+  assert.equal(ignored, 1);
+});
+
 test("broken key material and non-object entries are ignored, not fatal", () => {
   const { keys, ignored } = parseJwks({ keys: [{ kty: "RSA", n: "!!", e: "AQAB" }, "nope", null, ec256] });
   assert.deepEqual(keys.map((k) => k.kid), ["e1"]);
