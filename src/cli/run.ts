@@ -11,14 +11,17 @@ import { EXIT, type CliIo } from "./io.ts";
 const USAGE = `Usage: kubeward <command> [flags]
 
 Commands:
-  proxy     Run the authenticating proxy in front of kube-apiserver
-  version   Print the version
+  proxy       Run the authenticating proxy in front of kube-apiserver
+  login       kubectl credential plugin: log in at an OIDC issuer, print an ExecCredential
+  logout      Forget cached tokens and revoke the refresh token
+  kubeconfig  Write a kubeconfig whose user runs 'kubeward login'
+  version     Print the version
 
 Flags:
   --version  Print the version and exit
   --help     Print this help and exit
 
-Run 'kubeward proxy --help' for the proxy's flags.
+Run 'kubeward <command> --help' for a command's flags.
 `;
 
 /** Arguments before a `--` terminator, where flags are read. */
@@ -35,6 +38,9 @@ export async function run(args: readonly string[], io: CliIo): Promise<number> {
     return EXIT.ok;
   }
   if (command === "proxy") return proxy(rest, io);
+  if (command === "login") return (await import("./login.ts")).runLogin(rest, io);
+  if (command === "logout") return (await import("./logout.ts")).runLogout(rest, io);
+  if (command === "kubeconfig") return (await import("./kubeconfig.ts")).runKubeconfig(rest, io);
   if (command === undefined || command === "--help" || command === "-h" || command === "help") {
     (command === undefined ? io.stderr : io.stdout)(USAGE);
     return command === undefined ? EXIT.usage : EXIT.ok;
