@@ -93,17 +93,19 @@ async function verifyWithAny(raw: string, alg: string, keys: readonly Verificati
  */
 async function checkSignature(jwt: ParsedJwt, alg: string, source: KeySource): Promise<void> {
   const kid = jwt.header["kid"] as string | undefined;
-  let keys = candidates(source.keys(), kid, alg);
-  if (keys.length === 0 || kid === undefined) {
-    if (keys.length > 0 && (await verifyWithAny(jwt.raw, alg, keys))) return;
-    const tried = new Set(keys.map((k) => k.key));
-    keys = candidates(await source.refetch(), kid, alg).filter((k) => !tried.has(k.key));
-    if (keys.length === 0 && tried.size === 0) {
-      throw new KubewardError("token_unknown_key", `no ${alg} key with kid ${JSON.stringify(kid ?? null)} in the issuer's JWKS`);
-    }
+  const invalid = (): KubewardError => new KubewardError("token_signature_invalid", `signature does not verify with kid ${JSON.stringify(kid ?? null)}`);
+  const cached = candidates(source.keys(), kid, alg);
+  if (kid !== undefined && cached.length > 0) {
+    if (await verifyWithAny(jwt.raw, alg, cached)) return;
+    throw invalid();
   }
-  if (await verifyWithAny(jwt.raw, alg, keys)) return;
-  throw new KubewardError("token_signature_invalid", `signature does not verify with kid ${JSON.stringify(kid ?? null)}`);
+  if (cached.length > 0 && (await verifyWithAny(jwt.raw, alg, cached))) return;
+  const fresh = candidates(await source.refetch(), kid, alg).filter((k) => !cached.some((c) => c.key.equals(k.key)));
+  if (fresh.length === 0 && cached.length === 0) {
+    throw new KubewardError("token_unknown_key", `no ${alg} key with kid ${JSON.stringify(kid ?? null)} in the issuer's JWKS`);
+  }
+  if (await verifyWithAny(jwt.raw, alg, fresh)) return;
+  throw invalid();
 }
 
 /** Verifies `jwt` against `policy` at `nowMs`; rejects with the KubewardError code that says why. */
