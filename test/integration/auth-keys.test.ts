@@ -4,7 +4,7 @@
  */
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { randomUUID } from "node:crypto";
+import { generateKeyPairSync, randomUUID } from "node:crypto";
 import { setTimeout as sleep } from "node:timers/promises";
 import { isKubewardError, type ErrorCode } from "../../src/errors.ts";
 import type { OidcIssuerConfig } from "../../src/config/types.ts";
@@ -151,4 +151,14 @@ test("the background refresh fetches the JWKS periodically and stops at close()"
   const count = issuer.jwksFetchCount();
   await sleep(120);
   assert.equal(issuer.jwksFetchCount(), count);
+});
+
+test("encryption and symmetric keys in the issuer's JWKS are never used to verify", async (t) => {
+  const encKey = { ...generateKeyPairSync("rsa", { modulusLength: 2048 }).publicKey.export({ format: "jwk" }), kid: "enc-1", use: "enc" };
+  const issuer = await issuerFor(t, { extraJwks: [encKey, { kty: "oct", k: "c2VjcmV0", kid: "hmac-1" }] });
+  const authn = authFor(t, [issuerConfigFor(issuer)], { jwksMinRefetchIntervalMs: 50 });
+  await authn.start();
+  await authn.authenticate(issuer.mint({ sub: "fine" }));
+  await refused(authn.authenticate(issuer.mint({}, { key: "unpublished", header: { kid: "enc-1" } })), "token_unknown_key");
+  await refused(authn.authenticate(issuer.mint({}, { attack: "hs256-public-key", header: { kid: "hmac-1" } })), "token_alg_not_allowed");
 });
