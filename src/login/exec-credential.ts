@@ -18,7 +18,7 @@ export interface ExecInfo {
 /**
  * Reads `KUBERNETES_EXEC_INFO`. Unset, it means v1 (newest) and unknown interactivity;
  * set but unreadable, or with an apiVersion kubeward does not speak, it throws
- * with a message naming the variable.
+ * with a message to print after the variable's name.
  *
  * @example
  * ```ts
@@ -32,12 +32,12 @@ export function readExecInfo(raw: string | undefined): ExecInfo {
   try {
     info = JSON.parse(raw);
   } catch {
-    throw new Error("KUBERNETES_EXEC_INFO is not JSON");
+    throw new Error("is not JSON");
   }
   const obj = isObject(info) ? info : {};
   const apiVersion = EXEC_API_VERSIONS.find((v) => v === obj["apiVersion"]);
   if (apiVersion === undefined) {
-    throw new Error(`KUBERNETES_EXEC_INFO asks for apiVersion ${JSON.stringify(obj["apiVersion"])}; kubeward speaks ${EXEC_API_VERSIONS.join(" and ")}`);
+    throw new Error(`asks for apiVersion ${JSON.stringify(obj["apiVersion"]) ?? "(none)"}; kubeward speaks ${EXEC_API_VERSIONS.join(" and ")}`);
   }
   const spec = isObject(obj["spec"]) ? obj["spec"] : {};
   return { apiVersion, interactive: typeof spec["interactive"] === "boolean" ? spec["interactive"] : undefined };
