@@ -9,12 +9,12 @@ import type { ParsedJwt } from "./jwt-parse.ts";
 import { keyMatchesAlg, type VerificationKey } from "./jwks.ts";
 
 /**
- * Leeway on `nbf`. go-oidc v3 (`verify.go`) allows 5 minutes, "what other
- * OpenID Connect providers do to deal with clock skew"; the go-oidc v2.3.0
- * still vendored by some kube-apiserver releases allows 1 minute. `exp` gets
- * no leeway in either.
+ * Leeway on `nbf`: 1 minute, as in go-oidc v2.3.0 (`verify.go`), which
+ * kube-apiserver 1.34 vendors (k8s.io/apiserver go.mod). go-oidc v3 allows
+ * 5 minutes; change this when the kube-apiserver release we match moves to
+ * it. `exp` gets no leeway in either.
  */
-export const NBF_LEEWAY_MS = 5 * 60_000;
+export const NBF_LEEWAY_MS = 60_000;
 
 /** The only algorithms kube-apiserver accepts (`allowedSigningAlgs` in oidc.go). */
 export const ALLOWED_SIGNING_ALGS: ReadonlySet<string> = new Set([
