@@ -4,6 +4,7 @@
  */
 import type { IncomingMessage, ServerResponse } from "node:http";
 import type { Http2ServerRequest, Http2ServerResponse } from "node:http2";
+import { PassThrough, type Readable } from "node:stream";
 import type { Socket } from "node:net";
 import { KubewardError } from "../errors.ts";
 import type { HandlerContext } from "./context.ts";
@@ -40,7 +41,7 @@ async function serve(ctx: HandlerContext, req: Request, res: Response, longRunni
     checkTarget(req.url ?? "");
     const headers = await identityStages(ctx, req.rawHeaders, remote, obs);
     const outcome = await forward(ctx.upstream, {
-      method: req.method ?? "GET", target: req.url ?? "/", headers, body: hasBody(req) ? req : null, signal: abort.signal, longRunning,
+      method: req.method ?? "GET", target: req.url ?? "/", headers, body: hasBody(req) ? requestBody(req) : null, signal: abort.signal, longRunning,
     }, res as unknown as ClientResponse);
     if (outcome.kind === "failed") {
       // A request the client abandoned (or whose upload broke) is not kube-apiserver's fault.
@@ -80,6 +81,21 @@ function checkHeaderSize(req: Request, max: number): void {
   let size = 0;
   for (const h of raw) size += h.length + 16;
   if (size > max) throw new KubewardError("request_header_too_large", `HTTP/2 header block of about ${size} bytes`);
+}
+
+/**
+ * The body to send upstream. Node's HTTP/2 compat request ends normally (after
+ * "aborted") when the client resets the stream mid-upload; that must not
+ * reach kube-apiserver as a complete, truncated body, so a reset cuts it.
+ */
+function requestBody(req: Request): Readable {
+  if (req.httpVersionMajor !== 2) return req;
+  const h2 = req as Http2ServerRequest;
+  const body = new PassThrough();
+  h2.pipe(body, { end: false });
+  h2.once("aborted", () => body.destroy(new KubewardError("request_invalid", "the client reset the stream mid-upload")));
+  h2.once("end", () => { if (!h2.aborted) body.end(); });
+  return body;
 }
 
 function hasBody(req: Request): boolean {

@@ -95,3 +95,24 @@ test("close() can be called twice", async () => {
   await Promise.all([h.proxy.close(), h.proxy.close()]);
   await h.proxy.close();
 });
+
+test("a client that resets mid-upload, before or after authentication, does not disturb the proxy", async () => {
+  const h = await harness();
+  let upstreamSawAbort = false;
+  h.upstream.route("/api/v1/namespaces/default/configmaps", (req, res) => {
+    req.on("error", () => { upstreamSawAbort = true; });
+    req.resume();
+    req.on("end", () => res.writeHead(201).end());
+  });
+  for (const auth of ["Bearer alice-token", "Bearer nope"]) {
+    const socket = connect({ host: "127.0.0.1", port: h.port, ca: h.caPem, ALPNProtocols: ["http/1.1"] });
+    socket.on("error", () => {});
+    await once(socket, "secureConnect");
+    socket.write(`POST /api/v1/namespaces/default/configmaps HTTP/1.1\r\nHost: x\r\nAuthorization: ${auth}\r\nContent-Length: 100000\r\n\r\n{"kind":`);
+    await new Promise((r) => setTimeout(r, 50));
+    socket.destroy();
+  }
+  await new Promise((r) => setTimeout(r, 100));
+  assert.equal(upstreamSawAbort, true, "the upload was cut upstream too");
+  assert.equal((await send(h, "/version", AUTH)).status, 200);
+});

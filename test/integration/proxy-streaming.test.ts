@@ -161,3 +161,23 @@ test("an oversized HTTP/2 header block is a 431 Status and never reaches the ups
     session.close();
   }
 });
+
+test("an HTTP/2 upload the client resets never reaches the upstream as a complete body", async () => {
+  const completed: boolean[] = [];
+  h.upstream.route("/api/v1/namespaces/default/limitranges", (req, res) => {
+    req.on("error", () => {});
+    req.on("close", () => completed.push(req.complete));
+    req.resume();
+    req.on("end", () => res.writeHead(201).end());
+  });
+  const session = connect(`https://127.0.0.1:${h.port}`, { ca: h.caPem });
+  session.on("error", () => {});
+  const stream = session.request({ ":path": "/api/v1/namespaces/default/limitranges", ":method": "POST", authorization: "Bearer alice-token" });
+  stream.on("error", () => {});
+  stream.write(`{"kind":"LimitRange","spec":`);
+  await new Promise((r) => setTimeout(r, 100));
+  stream.destroy();
+  for (let i = 0; i < 200 && completed.length === 0; i++) await new Promise((r) => setTimeout(r, 10));
+  session.destroy();
+  assert.deepEqual(completed, [false], "the upstream saw the upload cut, not a complete truncated body");
+});
