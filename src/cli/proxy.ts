@@ -38,9 +38,16 @@ export function buildParts(config: ProxyConfig, clock: Clock = systemClock): Par
   return { logger, authenticator, proxy, ops };
 }
 
-/** Starts every part and logs one line saying where it serves (no secrets). */
+/**
+ * Starts every part and logs one line saying where it serves (no secrets).
+ * The proxy listens at once, as kube-apiserver does: until the issuer's keys
+ * are loaded it answers 401 and reports not ready, so an unreachable issuer
+ * delays readiness, never the listening socket.
+ */
 export async function startParts(config: ProxyConfig, parts: Parts): Promise<void> {
-  await parts.authenticator.start();
+  parts.authenticator.start().catch((e: unknown) => {
+    parts.logger.error({ reason: e instanceof Error ? e.message : String(e) }, "authenticator failed to start");
+  });
   const address = await parts.proxy.listen();
   await parts.ops.listen();
   parts.logger.info({
