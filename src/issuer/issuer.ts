@@ -1,0 +1,140 @@
+/**
+ * The embedded OIDC issuer (Dex's role): oidc-provider for the protocol, and
+ * kubeward's keys, login pages, connectors, refresh families and grant types
+ * plugged into its seams. `createIssuer` wires the parts; `handler` serves them.
+ */
+import { randomBytes } from "node:crypto";
+import type { IncomingMessage, ServerResponse } from "node:http";
+import type { Provider } from "oidc-provider";
+import type { Registry } from "prom-client";
+import type { Clock } from "../clock.ts";
+import { KubewardError } from "../errors.ts";
+import type { Logger } from "../log/logger.ts";
+import { resolveIssuerConfig, type IssuerConfig, type ResolvedIssuerConfig } from "./config.ts";
+import type { Connector } from "./connectors/connector.ts";
+import { createIssuerMetrics } from "./metrics.ts";
+import { buildProvider, type ProviderParts } from "./provider/build-provider.ts";
+import { syncClients } from "./provider/clients.ts";
+import { createSigner, type Signer } from "./signer/signer.ts";
+import type { Storage } from "./storage/storage.ts";
+import { createCsrf } from "./web/csrf.ts";
+import { handleWebRoute } from "./web/router.ts";
+import type { WebDeps } from "./web/context.ts";
+import { providerParts } from "./wiring.ts";
+import { validateIssuerSetup } from "./validate.ts";
+
+/** What the issuer runs on. */
+export interface IssuerDeps {
+  readonly storage: Storage;
+  /** Connectors by id, opened by the caller (and closed by it). */
+  readonly connectors: ReadonlyMap<string, Connector>;
+  readonly clock: Clock;
+  readonly logger: Logger;
+  /** Where the issuer's counters go; none when absent. */
+  readonly metrics?: Registry;
+}
+
+/** A running issuer. */
+export interface Issuer {
+  /** A node request listener serving everything under the issuer URL's path. */
+  readonly handler: (req: IncomingMessage, res: ServerResponse) => void;
+  readonly issuerUrl: string;
+  /** Syncs clients, loads or creates keys, builds the provider and starts key maintenance. */
+  start(): Promise<void>;
+  /** Stops key maintenance. The storage and connectors stay open: they are the caller's. */
+  close(): Promise<void>;
+  /** True once keys are loaded and the provider serves. */
+  ready(): boolean;
+  /** Rotates keys when due and collects expired storage records; the issuer also runs this every minute. */
+  maintain(): Promise<void>;
+}
+
+function pathPrefix(config: ResolvedIssuerConfig): string {
+  return new URL(config.issuerURL).pathname.replace(/\/+$/, "");
+}
+
+/** Serves `req` with the provider, mounted under `prefix` the way oidc-provider expects (originalUrl kept). */
+function serveProvider(callback: ReturnType<Provider["callback"]>, prefix: string, req: IncomingMessage, res: ServerResponse): void {
+  const url = req.url ?? "/";
+  if (prefix !== "") {
+    if (!url.startsWith(prefix)) {
+      res.writeHead(404).end();
+      return;
+    }
+    (req as IncomingMessage & { originalUrl?: string }).originalUrl = url;
+    req.url = url.slice(prefix.length) || "/";
+  }
+  callback(req, res);
+}
+
+/**
+ * Creates the issuer. Nothing is served until {@link Issuer.start} resolves.
+ *
+ * @example
+ * const issuer = createIssuer(config, { storage, connectors, clock: systemClock, logger });
+ * await issuer.start();
+ * https.createServer(tls, issuer.handler).listen(5556);
+ */
+export function createIssuer(input: IssuerConfig, deps: IssuerDeps): Issuer {
+  const config = resolveIssuerConfig(input);
+  validateIssuerSetup(config, deps.connectors);
+  const logger = deps.logger.child({ component: "issuer" });
+  const prefix = pathPrefix(config);
+  const cookieKeys = config.cookieKeys ?? [randomBytes(32).toString("base64url")];
+  const metrics = createIssuerMetrics(deps.metrics, [...deps.connectors.keys()]);
+  const signer: Signer = createSigner({
+    store: deps.storage, clock: deps.clock, alg: config.signingAlg,
+    rotationPeriodMs: config.keyRotationPeriodMs, tokenLifetimeMs: config.idTokenTtlMs + 60_000,
+  });
+  let current: { provider: Provider; callback: ReturnType<Provider["callback"]> } | undefined;
+  let timer: NodeJS.Timeout | undefined;
+  const parts: ProviderParts = providerParts({ config, deps: { ...deps, logger }, signer, metrics, cookieKeys, prefix });
+  const rebuild = (): void => {
+    const provider = buildProvider(parts);
+    provider.on("server_error", (_ctx, err) => logger.error({ detail: String(err) }, "oidc-provider server error"));
+    current = { provider, callback: provider.callback() };
+  };
+  const web: WebDeps = {
+    provider: () => {
+      if (current === undefined) throw new KubewardError("internal", "issuer not started");
+      return current.provider;
+    },
+    config, connectors: deps.connectors, storage: deps.storage, clock: deps.clock, logger, metrics,
+    csrf: createCsrf(cookieKeys[0] ?? ""), page: { theme: config.theme, stylesheetURL: `${prefix}/theme.css` }, prefix,
+  };
+  const maintain = async (): Promise<void> => {
+    if (await signer.maintain()) rebuild();
+    await deps.storage.gc(deps.clock.now());
+  };
+  return {
+    issuerUrl: config.issuerURL,
+    handler(req, res) {
+      const serving = current;
+      if (serving === undefined) {
+        res.writeHead(503, { "content-type": "application/json" }).end(JSON.stringify({ error: "temporarily_unavailable" }));
+        return;
+      }
+      handleWebRoute(web, req, res).then((handled) => {
+        if (!handled) serveProvider(serving.callback, prefix, req, res);
+      }, (e: unknown) => {
+        logger.error({ detail: String(e) }, "issuer request failed");
+        if (!res.headersSent) res.writeHead(500).end();
+      });
+    },
+    async start() {
+      await syncClients(deps.storage, config.clients);
+      await maintain();
+      if (current === undefined) rebuild();
+      timer = setInterval(() => {
+        maintain().catch((e: unknown) => logger.error({ detail: String(e) }, "issuer key maintenance failed"));
+      }, 60_000);
+      timer.unref();
+    },
+    async close() {
+      if (timer !== undefined) clearInterval(timer);
+      timer = undefined;
+    },
+    ready: () => current !== undefined,
+    maintain,
+  };
+}

@@ -1,0 +1,67 @@
+/** What the login routes share: their dependencies, and loading the interaction a request belongs to. */
+import type { IncomingMessage, ServerResponse } from "node:http";
+import type { Interaction, OidcClient, Provider } from "oidc-provider";
+import type { Clock } from "../../clock.ts";
+import { KubewardError } from "../../errors.ts";
+import type { Logger } from "../../log/logger.ts";
+import type { ResolvedIssuerConfig } from "../config.ts";
+import type { Connector, Identity } from "../connectors/connector.ts";
+import type { IssuerMetrics } from "../metrics.ts";
+import type { Storage } from "../storage/storage.ts";
+import type { Csrf } from "./csrf.ts";
+import type { PageContext } from "./layout.ts";
+
+/** Dependencies of the login routes. */
+export interface WebDeps {
+  /** The provider serving now (it is rebuilt when keys rotate). */
+  provider(): Provider;
+  readonly config: ResolvedIssuerConfig;
+  readonly connectors: ReadonlyMap<string, Connector>;
+  readonly storage: Storage;
+  readonly clock: Clock;
+  readonly logger: Logger;
+  readonly metrics: IssuerMetrics;
+  readonly csrf: Csrf;
+  readonly page: PageContext;
+  /** The issuer URL's path, "" at the root; every route is under it. */
+  readonly prefix: string;
+}
+
+/** What kubeward keeps in an interaction's result between the login and the approval. */
+export interface PendingLogin {
+  readonly connectorId: string;
+  readonly identity?: Identity;
+  /** What a callback connector saved for its callback. */
+  readonly saved?: Readonly<Record<string, string>>;
+}
+
+/** An interaction loaded for a request, with its client. */
+export interface InteractionView {
+  readonly uid: string;
+  readonly details: Interaction;
+  readonly client: OidcClient;
+  readonly pending: PendingLogin | undefined;
+}
+
+/** The client's display name. */
+export function clientName(client: OidcClient): string {
+  return typeof client.clientName === "string" && client.clientName !== "" ? client.clientName : client.clientId;
+}
+
+/**
+ * The interaction this browser is in, which must be `uid`.
+ * @throws {@link KubewardError} `request_invalid` when there is none (expired, other browser, tampered uid).
+ */
+export async function loadInteraction(deps: WebDeps, req: IncomingMessage, res: ServerResponse, uid: string): Promise<InteractionView> {
+  let details: Interaction;
+  try {
+    details = await deps.provider().interactionDetails(req, res);
+  } catch (e) {
+    throw new KubewardError("request_invalid", `no interaction for this browser: ${String(e)}`);
+  }
+  if (details.uid !== uid) throw new KubewardError("request_invalid", "interaction uid does not match the browser's");
+  const client = await deps.provider().Client.find(String(details.params.client_id));
+  if (client === undefined) throw new KubewardError("request_invalid", "interaction client no longer exists");
+  const pending = details.result?.kubeward as PendingLogin | undefined;
+  return { uid, details, client, pending };
+}
