@@ -51,7 +51,9 @@ export async function relayUpgrade(upstream: Upstream, req: UpgradeRequest, clie
       const { error, kind } = upstreamFailure(err);
       resolve({ kind: "failed", error, errorKind: kind });
     });
-    client.once("close", () => out.destroy());
+    // The client may have left while it was being authenticated.
+    if (client.destroyed) out.destroy();
+    else client.once("close", () => out.destroy());
     out.end();
   });
 }
@@ -81,6 +83,11 @@ function responseHead(res: IncomingMessage, closeDelimited: boolean): string {
 
 /** Pipes two sockets both ways; when either ends, errors or closes, both are torn down. */
 function splice(a: Duplex, b: Duplex): Promise<void> {
+  if (a.destroyed || b.destroyed) {
+    a.destroy();
+    b.destroy();
+    return Promise.resolve();
+  }
   return new Promise((resolve) => {
     let open = 2;
     const closed = () => {

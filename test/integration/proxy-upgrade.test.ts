@@ -82,6 +82,25 @@ test("when the upstream drops an upgraded connection, the client's connection is
   await waitFor(async () => /class="exec"\} 0/.test(await gauge()));
 });
 
+test("a client that leaves while its upgrade is being authorized leaves nothing open upstream", { timeout: 10_000 }, async () => {
+  let reviewed = () => {};
+  const reviewing = new Promise<void>((r) => { reviewed = r; });
+  h.upstream.setReviewer(async () => {
+    await new Promise((r) => setTimeout(r, 150));
+    reviewed();
+    return { allowed: true };
+  });
+  const socket = connect({ host: "127.0.0.1", port: h.port, ca: h.caPem, ALPNProtocols: ["http/1.1"] });
+  socket.on("error", () => {});
+  await once(socket, "secureConnect");
+  socket.write(`POST ${EXEC} HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer alice-token\r\nImpersonate-User: bob\r\nConnection: Upgrade\r\nUpgrade: SPDY/3.1\r\n\r\n`);
+  await new Promise((r) => setTimeout(r, 30));
+  socket.destroy();
+  await reviewing;
+  await waitFor(async () => h.upstream.openUpgrades() === 0 && /class="exec"\} 0/.test(await gauge()));
+  h.upstream.setReviewer(() => ({ allowed: false }));
+});
+
 test("a WebSocket upgrade without a token gets the 401 Status", async () => {
   const ws = new WebSocket(`wss://127.0.0.1:${h.port}${EXEC}`, ["v5.channel.k8s.io"], { ca: h.caPem });
   ws.on("error", () => {});

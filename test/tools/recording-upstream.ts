@@ -32,7 +32,8 @@ export interface RecordedUpgrade extends RecordedRequest {
 }
 
 export type Route = (req: IncomingMessage, res: ServerResponse) => void | Promise<void>;
-export type Reviewer = (spec: Record<string, unknown>) => { allowed: boolean; reason?: string };
+export type Reviewer = (spec: Record<string, unknown>) => Decision | Promise<Decision>;
+export interface Decision { allowed: boolean; reason?: string }
 
 export interface RecordingUpstream {
   readonly url: string;
@@ -53,6 +54,8 @@ export interface RecordingUpstream {
   refuseUpgrades(status: number, body: string): void;
   /** Resets every upgraded connection from the upstream side. */
   dropUpgrades(): void;
+  /** How many upgraded connections are open on the upstream side. */
+  openUpgrades(): number;
   close(): Promise<void>;
 }
 
@@ -110,6 +113,7 @@ export async function startRecordingUpstream(): Promise<RecordingUpstream> {
     setReady: (r) => { state.ready = r; },
     refuseUpgrades: (status, body) => { state.refusal = { status, body }; },
     dropUpgrades: () => { for (const socket of state.upgraded) socket.destroy(); },
+    openUpgrades: () => state.upgraded.size,
     close: () => {
       for (const socket of state.upgraded) socket.destroy();
       return closeServer(server, wss);
@@ -133,7 +137,7 @@ async function review(state: State, req: IncomingMessage, res: ServerResponse): 
   for await (const chunk of req) text += chunk;
   const body = JSON.parse(text) as { spec: Record<string, unknown> };
   state.reviews.push(body.spec);
-  const decision = state.reviewer(body.spec);
+  const decision = await state.reviewer(body.spec);
   res.writeHead(201, { "content-type": "application/json" })
     .end(JSON.stringify({ ...body, status: { allowed: decision.allowed, ...(decision.reason ? { reason: decision.reason } : {}) } }));
 }
