@@ -27,7 +27,8 @@ export async function handleUpgrade(ctx: HandlerContext, req: IncomingMessage, s
     const headers = await identityStages(ctx, req.rawHeaders, remote, obs, upgrade);
     const outcome = await relayUpgrade(ctx.upstream, { method: req.method ?? "GET", target: req.url ?? "/", headers, head }, socket);
     if (outcome.kind === "failed") {
-      ctx.metrics.upstreamErrors.inc({ kind: outcome.errorKind });
+      // An upstream request aborted because the client left is not kube-apiserver's fault.
+      if (!socket.destroyed) ctx.metrics.upstreamErrors.inc({ kind: outcome.errorKind });
       throw outcome.error;
     }
     if (outcome.kind === "relayed") return obs.finish(outcome.statusCode);

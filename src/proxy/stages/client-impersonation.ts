@@ -56,12 +56,14 @@ function collect(raw: RawHeaders, match: (lowerName: string) => boolean): { name
   return out;
 }
 
+const DNS_LABEL = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
+const DNS_SUBDOMAIN = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$/;
+
+/** serviceaccount.SplitUsername: a service account only when namespace and name are valid names; otherwise a user. */
 function userRequest(user: string): ImpersonationRequest {
-  const sa = user.startsWith(SA_PREFIX) ? user.slice(SA_PREFIX.length).split(":") : [];
-  if (sa.length === 2 && sa[0] !== "" && sa[1] !== "") {
-    return { kind: "ServiceAccount", namespace: sa[0] as string, name: sa[1] as string };
-  }
-  return { kind: "User", name: user };
+  const [namespace = "", name = "", ...rest] = user.startsWith(SA_PREFIX) ? user.slice(SA_PREFIX.length).split(":") : [];
+  const valid = rest.length === 0 && namespace.length <= 63 && DNS_LABEL.test(namespace) && name.length <= 253 && DNS_SUBDOMAIN.test(name);
+  return valid ? { kind: "ServiceAccount", namespace, name } : { kind: "User", name: user };
 }
 
 /** Go's url.PathUnescape; a malformed key is kept as sent, as kube-apiserver does. */

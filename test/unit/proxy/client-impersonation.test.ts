@@ -37,6 +37,10 @@ test("service-account users become ServiceAccount requests; odd shapes stay user
   assert.deepEqual(parseImpersonation(["Impersonate-User", "system:serviceaccount:ns:sa"]), [{ kind: "ServiceAccount", namespace: "ns", name: "sa" }]);
   assert.deepEqual(parseImpersonation(["Impersonate-User", "system:serviceaccount:ns"]), [{ kind: "User", name: "system:serviceaccount:ns" }]);
   assert.deepEqual(parseImpersonation(["Impersonate-User", "system:serviceaccount:a:b:c"]), [{ kind: "User", name: "system:serviceaccount:a:b:c" }]);
+  assert.deepEqual(parseImpersonation(["Impersonate-User", "system:serviceaccount:kube-system:my.sa-1"]), [{ kind: "ServiceAccount", namespace: "kube-system", name: "my.sa-1" }]);
+  for (const invalid of ["system:serviceaccount:NS:sa", "system:serviceaccount:ns.x:sa", "system:serviceaccount:ns:Sa", "system:serviceaccount::sa", "system:serviceaccount:ns:"]) {
+    assert.deepEqual(parseImpersonation(["Impersonate-User", invalid]), [{ kind: "User", name: invalid }], invalid);
+  }
 });
 
 test("UTF-8 values read from the wire are decoded", () => {
