@@ -111,3 +111,36 @@ export async function startIssuerHarness(options: HarnessOptions = {}): Promise<
     },
   };
 }
+
+/** The system clock with an offset a test can push forward (storage expiry, key rotation, refresh windows). */
+export interface SkewClock extends Clock {
+  advance(ms: number): void;
+}
+
+/** A {@link SkewClock} starting at the real time. */
+export function skewClock(): SkewClock {
+  let offset = 0;
+  return { now: () => Date.now() + offset, advance: (ms) => void (offset += ms) };
+}
+
+/** Builds a code+PKCE authorization URL for `rp`; returns it with the verifier, state and nonce. */
+export async function authorizationRequest(rp: client.Configuration, redirectURI: string, scope: string, extra: Record<string, string> = {}) {
+  const verifier = client.randomPKCECodeVerifier();
+  const state = client.randomState();
+  const nonce = client.randomNonce();
+  const url = client.buildAuthorizationUrl(rp, {
+    redirect_uri: redirectURI, scope, state, nonce,
+    code_challenge: await client.calculatePKCECodeChallenge(verifier), code_challenge_method: "S256", ...extra,
+  });
+  return { url, verifier, state, nonce };
+}
+
+/** POSTs a form to the token endpoint with HTTP Basic client authentication (or none); returns status and JSON. */
+export async function tokenRequest(h: Harness, fields: Record<string, string>, clientId: string, secret?: string): Promise<{ status: number; body: Record<string, unknown> }> {
+  const headers: Record<string, string> = { "content-type": "application/x-www-form-urlencoded" };
+  const form = new URLSearchParams(fields);
+  if (secret === undefined) form.set("client_id", clientId);
+  else headers.authorization = `Basic ${Buffer.from(`${encodeURIComponent(clientId)}:${encodeURIComponent(secret)}`).toString("base64")}`;
+  const res = await h.fetch(`${h.url}/token`, { method: "POST", headers, body: form.toString() });
+  return { status: res.status, body: (await res.json()) as Record<string, unknown> };
+}
