@@ -8,11 +8,13 @@ import type { Connector, ConnectorDeps, ConnectorType } from "./connector.ts";
 import { joinPath, schemaProblems } from "./config-problems.ts";
 import { localConnectorType } from "./local/local-connector.ts";
 import { mockConnectorType } from "./mock/mock-connector.ts";
+import { oidcConnectorType } from "./oidc/oidc-connector.ts";
 
 /** Every connector type kubeward can open, by the `type` written in config. */
 export const CONNECTOR_TYPES: Readonly<Record<string, ConnectorType>> = {
   local: localConnectorType,
   mock: mockConnectorType,
+  oidc: oidcConnectorType,
 };
 
 /** One `connectors[]` entry of the issuer's config file. */
