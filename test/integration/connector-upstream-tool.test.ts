@@ -4,13 +4,15 @@ import assert from "node:assert/strict";
 import * as client from "openid-client";
 import { startUpstreamProvider, type UpstreamProvider } from "../tools/upstream-oidc-provider.ts";
 
-const LOOPBACK = "http://127.0.0.1:8000/callback";
+/** A native client registers its loopback redirect without a port and uses any port (RFC 8252 §7.3). */
+const REGISTERED = "http://127.0.0.1/callback";
+const LOOPBACK = "http://127.0.0.1:43123/callback";
 let up: UpstreamProvider;
 
 before(async () => {
   up = await startUpstreamProvider({
     clients: [
-      { client_id: "cli", token_endpoint_auth_method: "none", application_type: "native", redirect_uris: [LOOPBACK],
+      { client_id: "cli", token_endpoint_auth_method: "none", application_type: "native", redirect_uris: [REGISTERED],
         grant_types: ["authorization_code", "refresh_token", "urn:ietf:params:oauth:grant-type:device_code"] },
       { client_id: "robot", client_secret: "robot-secret", grant_types: ["client_credentials"], redirect_uris: [], response_types: [] },
     ],

@@ -31,6 +31,7 @@ export interface UpstreamAccount {
  * oidc-provider client metadata, e.g. a confidential web client
  * `{ client_id, client_secret, redirect_uris }`, a public loopback client
  * `{ client_id, token_endpoint_auth_method: "none", application_type: "native", redirect_uris: ["http://127.0.0.1/callback"] }`
+ * (its requests may use any port on that loopback URI, RFC 8252 §7.3; PKCE is required for it)
  * or a device client (`grant_types: ["urn:ietf:params:oauth:grant-type:device_code", "refresh_token"]`).
  */
 export type UpstreamClient = Readonly<Record<string, unknown>> & { readonly client_id: string };
