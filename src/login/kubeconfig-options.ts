@@ -16,7 +16,7 @@ import { LOGIN_FLAGS, readLoginOptions } from "./login-options.ts";
 /** The login flags `kubeward kubeconfig` passes on to `kubeward login`, as given. */
 const PASSED_ON = [
   "oidc-issuer-url", "oidc-client-id", "oidc-client-secret", "oidc-extra-scope", "grant-type", "listen-address",
-  "oidc-redirect-url-hostname", "skip-open-browser", "browser-command", "username", "token-cache-dir", "authentication-timeout",
+  "oidc-redirect-url-hostname", "oidc-auth-request-extra-params", "skip-open-browser", "browser-command", "username", "token-cache-dir", "authentication-timeout",
 ] as const;
 
 /** Every `kubeward kubeconfig` flag. */

@@ -48,6 +48,8 @@ export interface LoginOptions extends ClientOptions {
   readonly password: string | undefined;
   readonly forceRefresh: boolean;
   readonly authenticationTimeoutMs: number;
+  /** Extra parameters of the authorization request (e.g. `prompt`, `access_type`). */
+  readonly authRequestExtraParams: Readonly<Record<string, string>>;
 }
 
 /** kubelogin's default loopback addresses, tried in order. */
@@ -73,6 +75,7 @@ export const LOGIN_FLAGS: readonly FlagDef[] = [
   { name: "listen-address", type: "list", arg: "HOST:PORT", shown: DEFAULT_LISTEN.join(","), help: "Loopback address of the redirect server, tried in order; port 0 picks one." },
   { name: "oidc-redirect-url-hostname", type: "string", arg: "HOST", shown: "localhost", help: "Host name of the redirect URL." },
   { name: "oidc-redirect-url-authcode-keyboard", type: "string", arg: "URL", shown: OOB_REDIRECT, help: "Redirect URL for authcode-keyboard." },
+  { name: "oidc-auth-request-extra-params", type: "list", arg: "KEY=VALUE", help: "Extra authorization request parameter; repeatable (prompt=consent is sent with offline_access unless prompt is set)." },
   { name: "skip-open-browser", type: "boolean", help: "Print the URL instead of opening a browser." },
   { name: "browser-command", type: "string", arg: "CMD", help: "Command that opens the URL (given as its last argument)." },
   { name: "username", type: "string", arg: "NAME", help: "User name for the password grant." },
@@ -133,7 +136,18 @@ export function readLoginOptions(values: FlagValues, env: NodeJS.ProcessEnv, pro
     password: str(values, "password"),
     forceRefresh: bool(values, "force-refresh"),
     authenticationTimeoutMs: timeout ?? 180_000,
+    authRequestExtraParams: readParams(list(values, "oidc-auth-request-extra-params"), problems),
   };
+}
+
+function readParams(items: readonly string[], problems: Problems): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const item of items) {
+    const eq = item.indexOf("=");
+    if (eq > 0) out[item.slice(0, eq)] = item.slice(eq + 1);
+    else problems.add("--oidc-auth-request-extra-params", `must be key=value ${got(item)}`);
+  }
+  return out;
 }
 
 /**

@@ -36,10 +36,17 @@ export interface Checks {
   readonly expectedNonce: string;
 }
 
-/** Builds the authorization URL (code, PKCE S256, state, nonce) for `redirectUri`. */
+/**
+ * Builds the authorization URL (code, PKCE S256, state, nonce) for
+ * `redirectUri`. With offline_access it asks for consent, as OpenID Connect
+ * Core §11 requires, unless --oidc-auth-request-extra-params sets a prompt.
+ */
 export async function authorizationRequest(ctx: GrantContext, redirectUri: string): Promise<{ url: URL; checks: Checks }> {
   const checks = { pkceCodeVerifier: oidc.randomPKCECodeVerifier(), expectedState: oidc.randomState(), expectedNonce: oidc.randomNonce() };
+  const consent = ctx.options.scopes.includes("offline_access") ? { prompt: "consent" } : {};
   const url = oidc.buildAuthorizationUrl(ctx.config, {
+    ...consent,
+    ...ctx.options.authRequestExtraParams,
     redirect_uri: redirectUri,
     scope: scopeOf(ctx),
     code_challenge: await oidc.calculatePKCECodeChallenge(checks.pkceCodeVerifier),
