@@ -49,7 +49,7 @@ export function providerParts(w: WiringInput): ProviderParts {
   const { config, deps, signer } = w;
   const adapter = issuerAdapter({
     storage: deps.storage, clock: deps.clock, reuseGraceMs: config.refreshReuseGraceMs,
-    deviceCodeRetentionMs: config.deviceCodeTtlMs,
+    deviceCodeRetentionMs: Math.max(config.deviceCodeTtlMs, 600_000),
     polling: createDevicePolling(deps.clock, config.devicePollIntervalMs),
     async client(id) {
       const stored = await deps.storage.getClient(id);
