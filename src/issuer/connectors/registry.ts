@@ -47,12 +47,24 @@ export async function openConnector(entry: ConnectorConfig, deps: ConnectorDeps,
   if (type !== undefined) problems.push(...schemaProblems(type.schema, entry.config, joinPath(path, "config")));
   if (type === undefined || problems.length > 0) throw new ConfigError(problems);
   try {
-    return await type.open(entry.id, entry.name, entry.config, deps);
+    return await type.open(entry.id, entry.name, frozenCopy(entry.config), deps);
   } catch (e) {
     // An opener names fields relative to its own config; say where that config is.
     if (e instanceof ConfigError) throw new ConfigError(e.problems.map((p) => ({ path: joinPath(path, "config") + prefixed(p.path), message: p.message })));
     throw e;
   }
+}
+
+/** A deep copy the caller cannot change, nor the connector (config is validated once). */
+function frozenCopy<T>(value: T): T {
+  const copy = structuredClone(value);
+  const freeze = (v: unknown): void => {
+    if (typeof v !== "object" || v === null) return;
+    Object.freeze(v);
+    for (const child of Object.values(v)) freeze(child);
+  };
+  freeze(copy);
+  return copy;
 }
 
 function prefixed(relative: string): string {
@@ -69,7 +81,7 @@ function entryProblems(entry: ConnectorConfig, path: string, options: OpenConnec
   } else if (entry.type === "mock" && options.allowMock !== true) {
     problems.push({
       path: joinPath(path, "type"),
-      message: "the mock connector is for development only (plain-text passwords in config); open it with allowMock: true in a development setup, or use the local connector",
+      message: "the mock connector is for development only (plain-text passwords in config); allow it with allowMockConnector: true in the issuer's config, or use the local connector",
     });
   }
   return problems;

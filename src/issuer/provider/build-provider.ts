@@ -52,6 +52,16 @@ function refreshTtl(config: ResolvedIssuerConfig) {
   };
 }
 
+/** A client may revoke only tokens issued to it. */
+function ownTokensOnly(_ctx: unknown, client: { clientId: string }, token: { clientId?: string }): boolean {
+  return token.clientId === client.clientId;
+}
+
+/** Confidential clients (resource servers) may introspect any token; public clients only their own. */
+function introspectionAllowed(_ctx: unknown, client: { clientId: string; clientAuthMethod?: string }, token: { clientId?: string }): boolean {
+  return client.clientAuthMethod !== "none" || token.clientId === client.clientId;
+}
+
 function configuration(p: ProviderParts): Record<string, unknown> {
   const { config } = p;
   const ttl = Math.floor(config.idTokenTtlMs / 1000);
@@ -86,8 +96,8 @@ function configuration(p: ProviderParts): Record<string, unknown> {
     features: {
       devInteractions: { enabled: false },
       rpInitiatedLogout: { enabled: false },
-      introspection: { enabled: true },
-      revocation: { enabled: true },
+      introspection: { enabled: true, allowedPolicy: introspectionAllowed },
+      revocation: { enabled: true, allowedPolicy: ownTokensOnly },
       userinfo: { enabled: true },
       clientCredentials: { enabled: true },
       deviceFlow: {

@@ -49,9 +49,10 @@ export interface MetadataContext {
   readonly passwordGrant: boolean;
 }
 
+/** A client with no redirect URI cannot use the browser flow; the rest of its grants stay. */
 function grantTypes(client: Client, config: IssuerClientConfig | undefined, m: MetadataContext): string[] {
   return [
-    "authorization_code", "refresh_token", DEVICE_CODE_GRANT, TOKEN_EXCHANGE_GRANT,
+    ...(client.redirectURIs.length > 0 ? ["authorization_code"] : []), "refresh_token", DEVICE_CODE_GRANT, TOKEN_EXCHANGE_GRANT,
     ...(m.passwordGrant && config?.passwordGrant === true ? ["password"] : []),
     ...(!client.public && config?.clientCredentials === true ? ["client_credentials"] : []),
   ];
@@ -68,7 +69,7 @@ export function clientMetadata(client: Client, config: IssuerClientConfig | unde
     redirect_uris: [...client.redirectURIs],
     application_type: applicationType(client.redirectURIs),
     grant_types: grantTypes(client, config, m),
-    response_types: ["code"],
+    response_types: client.redirectURIs.length > 0 ? ["code"] : [],
     scope: [...BASE_SCOPES, ...audienceScopesFor(client.id, m.all)].join(" "),
     id_token_signed_response_alg: m.alg,
   };
