@@ -3,7 +3,7 @@ import assert from "node:assert/strict";
 import { ConfigError } from "../../../../src/config/errors.ts";
 import { createLogger } from "../../../../src/log/logger.ts";
 import { openConnector, CONNECTOR_TYPES } from "../../../../src/issuer/connectors/registry.ts";
-import type { ConnectorDeps } from "../../../../src/issuer/connectors/connector.ts";
+import { isPasswordConnector, type ConnectorDeps } from "../../../../src/issuer/connectors/connector.ts";
 
 const deps: ConnectorDeps = { clock: { now: () => 0 }, logger: createLogger({ level: "silent" }), fetch: globalThis.fetch };
 const alice = { username: "alice", password: "pw", email: "alice@example.com" };
@@ -29,7 +29,7 @@ test("an unknown type names the field and the known types", async () => {
 
 test("mock is refused unless allowed, and the message says why and how", async () => {
   const [line] = await problems({ type: "mock", id: "dev", name: "Dev", config: { users: [alice] } }, false);
-  assert.match(line ?? "", /^kubeward: connectors\[1\]\.type: the mock connector is for development only.*allowMock: true/);
+  assert.match(line ?? "", /^kubeward: connectors\[1\]\.type: the mock connector is for development only.*allowMockConnector: true/);
   const c = await openConnector({ type: "mock", id: "dev", name: "Dev", config: { users: [alice] } }, deps, { allowMock: true });
   assert.equal(c.type, "mock");
   await c.close();
@@ -50,4 +50,13 @@ test("every schema problem is reported at once, each with its path in the file",
 
 test("a missing required field is named", async () => {
   assert.deepEqual(await problems({ type: "mock", id: "dev", name: "Dev", config: {} }), ["kubeward: connectors[1].config.users: required"]);
+});
+
+test("the connector keeps the config it was opened with, whatever the caller changes later", async () => {
+  const config = { users: [{ ...alice }] };
+  const c = await openConnector({ type: "mock", id: "dev", name: "Dev", config }, deps, { allowMock: true });
+  config.users[0]!.password = "changed";
+  assert.ok(isPasswordConnector(c));
+  assert.equal((await c.login({ offlineAccess: false, groups: false }, "alice", "pw"))?.username, "alice");
+  assert.equal(await c.login({ offlineAccess: false, groups: false }, "alice", "changed"), undefined);
 });
