@@ -161,6 +161,18 @@ test("getUserInfo reads the userinfo endpoint too; userIDKey and userNameKey pic
   }
 });
 
+test("ID token times are checked against the connector's clock", async () => {
+  const up = await startUpstream();
+  const twoHoursAhead = { ...quietDeps, clock: { now: () => Date.now() + 2 * 3600_000 } };
+  const late = await openOidcConnector("u", "U", configFor(up), twoHoursAhead);
+  try {
+    await rejectsWith(logIn(late, up, ALL), "connector_callback_invalid");
+  } finally {
+    await late.close();
+    await up.close();
+  }
+});
+
 test("an upstream that is down at startup: the connector opens, and a login says the provider is unreachable", async () => {
   const up = await startUpstream();
   const config = configFor(up);

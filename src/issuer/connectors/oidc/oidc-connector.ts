@@ -55,13 +55,13 @@ class OidcConnector implements CallbackConnector, RefreshConnector {
   readonly #log: Logger;
   readonly #discovered: () => Promise<oidc.Configuration>;
 
-  constructor(id: string, name: string, config: OidcConfig, http: UpstreamHttp, log: Logger) {
+  constructor(id: string, name: string, config: OidcConfig, http: UpstreamHttp, deps: ConnectorDeps) {
     this.id = id;
     this.name = name;
     this.#config = config;
     this.#http = http;
-    this.#log = log;
-    this.#discovered = lazyDiscovery(config, http, log);
+    this.#log = deps.logger.child({ connector: id });
+    this.#discovered = lazyDiscovery(config, http, deps.clock, this.#log);
   }
 
   /** Discovers now; a failure is logged and retried at the next use. */
@@ -152,7 +152,7 @@ class OidcConnector implements CallbackConnector, RefreshConnector {
  */
 export async function openOidcConnector(id: string, name: string, config: OidcConfig, deps: ConnectorDeps): Promise<CallbackConnector & RefreshConnector> {
   const http = upstreamHttp(await checkOidcConfig(config), deps.fetch);
-  const connector = new OidcConnector(id, name, config, http, deps.logger.child({ connector: id }));
+  const connector = new OidcConnector(id, name, config, http, deps);
   connector.prime();
   return connector;
 }

@@ -6,6 +6,7 @@
 import * as oidc from "openid-client";
 import { Agent, fetch as undiciFetch } from "undici";
 import { KubewardError, isKubewardError, type ErrorCode } from "../../../errors.ts";
+import type { Clock } from "../../../clock.ts";
 import type { Logger } from "../../../log/logger.ts";
 import type { OidcConfig } from "./oidc-config.ts";
 
@@ -31,13 +32,18 @@ export function upstreamHttp(caPem: string | undefined, fallback: typeof globalT
   };
 }
 
-/** Discovers the upstream once it answers: a failure is not cached, so the next use tries again. */
-export function lazyDiscovery(config: OidcConfig, http: UpstreamHttp, log: Logger): () => Promise<oidc.Configuration> {
+/**
+ * Discovers the upstream once it answers: a failure is not cached, so the
+ * next use tries again. ID token times are checked against `clock` (its
+ * offset from the system clock, taken at discovery).
+ */
+export function lazyDiscovery(config: OidcConfig, http: UpstreamHttp, clock: Clock, log: Logger): () => Promise<oidc.Configuration> {
   let pending: Promise<oidc.Configuration> | undefined;
   const auth = config.basicAuthUnsupported === true ? oidc.ClientSecretPost(config.clientSecret) : oidc.ClientSecretBasic(config.clientSecret);
   return () => {
+    const metadata = { [oidc.clockSkew]: Math.round((clock.now() - Date.now()) / 1000) };
     pending ??= oidc
-      .discovery(new URL(config.issuer), config.clientID, undefined, auth, { [oidc.customFetch]: http.fetch, timeout: UPSTREAM_TIMEOUT_SECONDS })
+      .discovery(new URL(config.issuer), config.clientID, metadata, auth, { [oidc.customFetch]: http.fetch, timeout: UPSTREAM_TIMEOUT_SECONDS })
       .catch((e: unknown) => {
         pending = undefined;
         const err = upstreamError(e, "discovery");
