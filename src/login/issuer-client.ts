@@ -72,6 +72,11 @@ export function asLoginError(e: unknown): KubewardError {
     const detail = e.error_description ? `${e.error}: ${e.error_description}` : e.error;
     return new KubewardError(e.error === "access_denied" ? "login_denied" : "login_failed", detail, { cause: e });
   }
+  if (e instanceof oidc.WWWAuthenticateChallengeError) {
+    const p = e.cause[0]?.parameters;
+    const detail = p?.error_description ? `${p.error ?? "invalid_client"}: ${p.error_description}` : (p?.error ?? `HTTP ${e.status}`);
+    return new KubewardError("login_failed", detail, { cause: e });
+  }
   if (e instanceof Error && e.name === "AbortError") return new KubewardError("login_timeout", "aborted", { cause: e });
   const code = causeCode(e);
   if (code !== undefined && UNTRUSTED.has(code)) return new KubewardError("issuer_untrusted_certificate", code, { cause: e });

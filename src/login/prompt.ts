@@ -20,13 +20,12 @@ export function terminalPrompt(input: Readable & { isTTY?: boolean }, stderr: (t
       const output = new Writable({ write: (chunk: Buffer, _enc, done) => { if (!muted) stderr(chunk.toString()); done(); } });
       const rl = createInterface({ input, output, terminal: input.isTTY === true, signal });
       rl.question(question, (answer) => {
-        rl.close();
-        if (hidden) stderr("\n");
         resolve(answer.trim());
+        if (hidden) stderr("\n");
+        rl.close();
       });
       muted = hidden && input.isTTY === true;
-      rl.once("close", () => reject(new KubewardError("login_needs_terminal", "the input ended before an answer")));
-      signal.addEventListener("abort", () => reject(signal.reason), { once: true });
+      rl.once("close", () => reject(signal.aborted ? signal.reason : new KubewardError("login_needs_terminal", "the input ended before an answer")));
     });
   return { line: (q, s) => ask(q, false, s), secret: (q, s) => ask(q, true, s) };
 }

@@ -38,6 +38,8 @@ export interface Run {
 /** A started `kubeward` process: its output so far and its end. */
 export interface Running {
   stderrSoFar(): string;
+  /** Writes to the process's stdin (a pipe, left open until the process ends). */
+  write(text: string): void;
   readonly done: Promise<Run>;
   kill(): void;
 }
@@ -79,9 +81,13 @@ export async function startLoginWorld(options: Partial<UpstreamOptions> = {}): P
     let stderr = "";
     child.stdout.setEncoding("utf8").on("data", (d: string) => (stdout += d));
     child.stderr.setEncoding("utf8").on("data", (d: string) => (stderr += d));
-    child.stdin.end();
-    const done = once(child, "close").then(([code]) => { children.delete(child); return { code: code as number | null, stdout, stderr }; });
-    return { stderrSoFar: () => stderr, done, kill: () => child.kill("SIGKILL") };
+    child.stdin.on("error", () => undefined);
+    const done = once(child, "close").then(([code]) => {
+      children.delete(child);
+      child.stdin.destroy();
+      return { code: code as number | null, stdout, stderr };
+    });
+    return { stderrSoFar: () => stderr, write: (text) => void child.stdin.write(text), done, kill: () => child.kill("SIGKILL") };
   };
   const browserUrls = async () => (await readFile(log, "utf8").catch(() => "")).split("\n").filter((l) => l !== "");
   return {

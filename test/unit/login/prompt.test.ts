@@ -1,0 +1,39 @@
+import { test } from "node:test";
+import assert from "node:assert/strict";
+import { PassThrough } from "node:stream";
+import { terminalPrompt } from "../../../src/login/prompt.ts";
+import { isKubewardError } from "../../../src/errors.ts";
+
+function setup() {
+  const input = new PassThrough();
+  let stderr = "";
+  return { input, prompt: terminalPrompt(input, (t) => { stderr += t; }), stderr: () => stderr };
+}
+
+test("a line is read from the input; the question goes to stderr", async () => {
+  const { input, prompt, stderr } = setup();
+  const answer = prompt.line("Enter the code: ", AbortSignal.timeout(5_000));
+  input.write("  abc123 \n");
+  assert.equal(await answer, "abc123");
+  assert.equal(stderr(), "Enter the code: ");
+});
+
+test("a secret: the question, then a newline once answered", async () => {
+  const { input, prompt, stderr } = setup();
+  const answer = prompt.secret("Password for jane: ", AbortSignal.timeout(5_000));
+  input.write("hunter2\n");
+  assert.equal(await answer, "hunter2");
+  assert.equal(stderr(), "Password for jane: \n");
+});
+
+test("input that ends first: login_needs_terminal", async () => {
+  const { input, prompt } = setup();
+  const answer = prompt.line("Enter the code: ", AbortSignal.timeout(5_000));
+  input.end();
+  await assert.rejects(answer, (e) => isKubewardError(e, "login_needs_terminal"));
+});
+
+test("the timeout aborts the question", async () => {
+  const { prompt } = setup();
+  await assert.rejects(prompt.line("Enter the code: ", AbortSignal.timeout(50)), (e: Error) => e.name === "TimeoutError");
+});
