@@ -82,7 +82,8 @@ export function asLoginError(e: unknown): KubewardError {
   if (code !== undefined && UNTRUSTED.has(code)) return new KubewardError("issuer_untrusted_certificate", code, { cause: e });
   if (e instanceof TypeError && e.message === "fetch failed") return new KubewardError("issuer_unavailable", code ?? messageOfCause(e), { cause: e });
   if (e instanceof oidc.ClientError) {
-    const status = e.cause instanceof Response ? ` ${e.cause.status}` : "";
+    const cause = e.cause as { status?: unknown } | undefined;
+    const status = typeof cause?.status === "number" ? ` ${cause.status}` : "";
     return new KubewardError("issuer_invalid", `${e.message}${status}`, { cause: e });
   }
   return new KubewardError("internal", e instanceof Error ? e.message : String(e), { cause: e });
