@@ -38,15 +38,16 @@ export interface PasswordForm {
 
 /** The username and password form of a password connector. */
 export function passwordPage(ctx: PageContext, f: PasswordForm): Html {
+  const retry = f.username !== undefined && f.username !== "";
   return page(ctx, "Log in", html`<h1>Log in</h1>
 <p>to ${f.clientName} with ${f.connectorName}</p>
 ${f.error === undefined ? "" : html`<div class="alert" role="alert" id="login-error">${f.error}</div>`}
 <form method="post" action="${f.action}">
 <input type="hidden" name="csrf" value="${f.csrf}">
 <label for="login">${f.usernamePrompt}</label>
-<input type="text" id="login" name="login" value="${f.username ?? ""}" autocomplete="username" autocapitalize="none" spellcheck="false" required autofocus${f.error === undefined ? "" : html` aria-describedby="login-error"`}>
+<input type="text" id="login" name="login" value="${f.username ?? ""}" autocomplete="username" autocapitalize="none" spellcheck="false" required${retry ? "" : html` autofocus`}${f.error === undefined ? "" : html` aria-describedby="login-error"`}>
 <label for="password">Password</label>
-<input type="password" id="password" name="password" autocomplete="current-password" required>
+<input type="password" id="password" name="password" autocomplete="current-password" required${retry ? html` autofocus` : ""}>
 <button type="submit">Log in</button>
 </form>
 ${f.backHref === undefined ? "" : html`<p class="meta"><a href="${f.backHref}">Use another way to log in</a></p>`}`);

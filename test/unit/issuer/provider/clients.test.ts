@@ -1,0 +1,41 @@
+/** Client metadata for oidc-provider, and syncing configured clients into storage with hashed secrets. */
+import { test } from "node:test";
+import assert from "node:assert/strict";
+import { systemClock } from "../../../../src/clock.ts";
+import type { IssuerClientConfig } from "../../../../src/issuer/config.ts";
+import { clientMetadata, compareSecret, syncClients } from "../../../../src/issuer/provider/clients.ts";
+import { openStorage } from "../../../../src/issuer/storage/registry.ts";
+
+const clients: IssuerClientConfig[] = [
+  { id: "kubectl", name: "kubectl", redirectURIs: ["http://127.0.0.1:8000/callback"] },
+  { id: "web", name: "Web", secret: "s3cret", redirectURIs: ["https://app.example.com/cb"], trustedPeers: ["kubectl"], passwordGrant: true },
+];
+
+test("secrets are stored only as bcrypt hashes, kept when unchanged, and removed clients are deleted", async () => {
+  const storage = await openStorage({ type: "memory", config: {} }, { clock: systemClock });
+  await syncClients(storage, clients);
+  const web = await storage.getClient("web");
+  assert.ok(web?.secretHash?.startsWith("$2"));
+  assert.ok(web !== undefined);
+  assert.ok(!JSON.stringify(web).includes("s3cret"));
+  assert.equal(await compareSecret(web.secretHash, "s3cret"), true);
+  assert.equal(await compareSecret(web.secretHash, "wrong"), false);
+  assert.equal((await storage.getClient("kubectl"))?.public, true);
+  await syncClients(storage, clients);
+  assert.equal((await storage.getClient("web"))?.secretHash, web.secretHash, "an unchanged secret is not re-hashed");
+  await syncClients(storage, [clients[0] as IssuerClientConfig]);
+  assert.equal(await storage.getClient("web"), undefined);
+});
+
+test("loopback clients are native (any port); audience scopes come from the peers that trust the client", async () => {
+  const m = { all: clients, alg: "RS256", passwordGrant: true };
+  const kubectl = clientMetadata({ id: "kubectl", name: "kubectl", redirectURIs: ["http://127.0.0.1:8000/callback"], public: true, trustedPeers: [] }, clients[0], m);
+  assert.equal(kubectl.application_type, "native");
+  assert.equal(kubectl.token_endpoint_auth_method, "none");
+  assert.match(String(kubectl.scope), /audience:server:client_id:web/);
+  assert.ok(!(kubectl.grant_types as string[]).includes("password"));
+  const web = clientMetadata({ id: "web", name: "Web", redirectURIs: ["https://app.example.com/cb"], public: false, secretHash: "$2x", trustedPeers: ["kubectl"] }, clients[1], m);
+  assert.equal(web.application_type, "web");
+  assert.ok((web.grant_types as string[]).includes("password"));
+  assert.doesNotMatch(String(web.scope), /audience:/);
+});
