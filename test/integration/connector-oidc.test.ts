@@ -149,12 +149,36 @@ test("the authorization request uses PKCE S256, a nonce, prompt=consent and offl
   }
 });
 
-test("getUserInfo reads the userinfo endpoint too; userIDKey and userNameKey pick the claims", async () => {
+test("getUserInfo reads the userinfo endpoint too; userIDKey and userNameKey pick the claims; a refresh naming another user is refused", async () => {
   const up = await startUpstream();
   const c = await openOidcConnector("u", "U", configFor(up, { getUserInfo: true, userIDKey: "email", userNameKey: "preferred_username" }), quietDeps);
   try {
     const id = await logIn(c, up, ALL);
     assert.deepEqual([id.userID, id.username, id.groups], ["alice@example.com", "alice", ["dev", "ops"]]);
+    up.setAccount({ ...ALICE, email: "someone-else@example.com" });
+    await rejectsWith(c.refresh(ALL, id), "connector_refused");
+  } finally {
+    await c.close();
+    await up.close();
+  }
+});
+
+test("a refresh answered without an ID token reads the current claims from userinfo", async () => {
+  const up = await startUpstream();
+  // The upstream's token endpoint, minus the ID token on refresh (as OIDC Core §12.2 allows).
+  const noIdTokenOnRefresh: typeof globalThis.fetch = async (input, init) => {
+    const res = await up.fetch(input, init);
+    if (!String(init?.body ?? "").includes("grant_type=refresh_token")) return res;
+    const { id_token: _, ...body } = (await res.json()) as Record<string, unknown>;
+    return Response.json(body, { status: res.status });
+  };
+  const { rootCAs: _, ...viaDepsFetch } = configFor(up);
+  const c = await openOidcConnector("u", "U", viaDepsFetch, { ...quietDeps, fetch: noIdTokenOnRefresh });
+  try {
+    const id = await logIn(c, up, ALL);
+    up.setAccount({ ...ALICE, groups: ["auditors"] });
+    const refreshed = await c.refresh(ALL, id);
+    assert.deepEqual([refreshed.userID, refreshed.groups], [id.userID, ["auditors"]]);
   } finally {
     await c.close();
     await up.close();

@@ -126,12 +126,23 @@ class OidcConnector implements CallbackConnector, RefreshConnector {
     return this.#http.close();
   }
 
-  /** The identity in the ID token (and userinfo, when enabled), keeping `refreshToken` in connectorData. */
+  /**
+   * The identity in the ID token (and userinfo, when enabled), keeping
+   * `refreshToken` in connectorData. A refresh answered without an ID token
+   * (allowed by OIDC Core §12.2) reads the userinfo endpoint instead; the
+   * caller then checks it names the same user.
+   */
   async #identity(c: oidc.Configuration, tokens: Tokens, scopes: Scopes, refreshToken: string | undefined): Promise<Identity> {
     const idToken = tokens.claims();
-    if (idToken === undefined) throw new KubewardError("connector_callback_invalid", "oidc connector: the upstream sent no ID token");
-    let claims: Record<string, unknown> = { ...idToken };
-    if (this.#config.getUserInfo === true) claims = { ...claims, ...(await oidc.fetchUserInfo(c, tokens.access_token, idToken.sub)) };
+    let claims: Record<string, unknown>;
+    if (idToken !== undefined) {
+      claims = { ...idToken };
+      if (this.#config.getUserInfo === true) claims = { ...claims, ...(await oidc.fetchUserInfo(c, tokens.access_token, idToken.sub)) };
+    } else if (refreshToken !== undefined && c.serverMetadata().userinfo_endpoint !== undefined) {
+      claims = { ...(await oidc.fetchUserInfo(c, tokens.access_token, oidc.skipSubjectCheck)) };
+    } else {
+      throw new KubewardError("connector_callback_invalid", "oidc connector: the upstream sent no ID token");
+    }
     const base = identityFromClaims(claims, this.#config, scopes);
     return refreshToken === undefined ? base : { ...base, connectorData: { refreshToken } satisfies OidcConnectorData };
   }
