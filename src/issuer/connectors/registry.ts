@@ -43,7 +43,7 @@ export interface OpenConnectorOptions {
 export async function openConnector(entry: ConnectorConfig, deps: ConnectorDeps, options: OpenConnectorOptions = {}): Promise<Connector> {
   const path = options.path ?? "connector";
   const problems = entryProblems(entry, path, options);
-  const type = CONNECTOR_TYPES[entry.type];
+  const type = Object.hasOwn(CONNECTOR_TYPES, entry.type) ? CONNECTOR_TYPES[entry.type] : undefined;
   if (type !== undefined) problems.push(...schemaProblems(type.schema, entry.config, joinPath(path, "config")));
   if (type === undefined || problems.length > 0) throw new ConfigError(problems);
   try {

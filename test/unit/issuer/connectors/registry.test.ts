@@ -27,6 +27,10 @@ test("an unknown type names the field and the known types", async () => {
   ]);
 });
 
+test("a type named like an Object property is unknown too", async () => {
+  assert.match((await problems({ type: "constructor", id: "x", name: "X", config: {} }))[0] ?? "", /^kubeward: connectors\[1\]\.type: must be one of /);
+});
+
 test("mock is refused unless allowed, and the message says why and how", async () => {
   const [line] = await problems({ type: "mock", id: "dev", name: "Dev", config: { users: [alice] } }, false);
   assert.match(line ?? "", /^kubeward: connectors\[1\]\.type: the mock connector is for development only.*allowMockConnector: true/);
