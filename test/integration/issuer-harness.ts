@@ -38,8 +38,8 @@ export interface HarnessOptions {
   readonly storage?: Storage;
   readonly clock?: Clock;
   readonly extraConnectors?: readonly Connector[];
-  /** Serve plain HTTP instead of HTTPS. */
-  readonly plainHttp?: boolean;
+  /** A path after the origin in the issuer URL, e.g. "/dex". */
+  readonly issuerPath?: string;
 }
 
 export interface Harness {
@@ -83,7 +83,7 @@ export async function startIssuerHarness(options: HarnessOptions = {}): Promise<
   server.listen(0, "127.0.0.1");
   await once(server, "listening");
   const port = (server.address() as AddressInfo).port;
-  const url = `https://127.0.0.1:${port}`;
+  const url = `https://127.0.0.1:${port}${options.issuerPath ?? ""}`;
   const clock = options.clock ?? systemClock;
   const storage = options.storage ?? await openStorage({ type: "memory", config: {} }, { clock });
   const users = fakePasswordConnector("local", [

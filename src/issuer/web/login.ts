@@ -10,7 +10,7 @@ import { loggedIn, renderApproval } from "./approval.ts";
 import { clientName, type InteractionView, type WebDeps } from "./context.ts";
 import { redirect, sendPage } from "./http.ts";
 import { contentSecurityPolicy } from "./layout.ts";
-import { connectorChoicePage, passwordPage } from "./pages.ts";
+import { connectorChoicePage, errorPage, passwordPage } from "./pages.ts";
 
 function connectorOf(deps: WebDeps, id: string): Connector {
   const connector = deps.connectors.get(id);
@@ -112,7 +112,10 @@ export async function finishCallback(deps: WebDeps, req: IncomingMessage, res: S
     identity = await connector.handleCallback(scopes, callbackURL(deps, connectorId), url, view.pending.saved);
   } catch (e) {
     deps.metrics.login(connector.id, "failure");
-    throw e;
+    deps.logger.info({ connector: connectorId, reason: (e as { code?: string }).code ?? "error", detail: (e as { detail?: string }).detail }, "upstream login failed");
+    sendPage(res, 401, contentSecurityPolicy(deps.config.theme), errorPage(deps.page, "Sign-in failed",
+      `${connector.name} did not sign you in. Go back to the application and try again.`));
+    return;
   }
   await loggedIn(deps, req, res, view, connector, identity);
 }
