@@ -87,8 +87,12 @@ export function identityHeaders(identity: ForwardIdentity, options: ImpersonateO
   add("Impersonate-User", user.username);
   for (const g of user.groups) add("Impersonate-Group", g);
   if (user.uid !== undefined && user.uid !== "") add("Impersonate-Uid", user.uid);
-  const extras = mergeExtras(user.extra, impersonator ? originalUserExtras(impersonator) : {}, options.extraUserHeaders,
-    options.clientIpExtra !== undefined ? { [CLIENT_IP_EXTRA]: [options.clientIpExtra] } : {});
+  // The proxy's own records replace, never join, whatever the token or the client asked for under the same keys.
+  const authoritative = {
+    ...(impersonator ? originalUserExtras(impersonator) : {}),
+    ...(options.clientIpExtra !== undefined ? { [CLIENT_IP_EXTRA]: [options.clientIpExtra] } : {}),
+  };
+  const extras = { ...mergeExtras(user.extra, options.extraUserHeaders), ...authoritative };
   for (const [key, values] of Object.entries(extras)) {
     for (const v of values) add(`Impersonate-Extra-${headerKeyEscape(key)}`, v);
   }

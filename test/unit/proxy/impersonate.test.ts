@@ -63,6 +63,19 @@ test("upgrades keep Upgrade and get Connection: Upgrade; WebSocket subprotocols 
   assert.ok(!onlyBearer.some((h) => /sec-websocket-protocol/i.test(h)));
 });
 
+test("the proxy's own extras replace values the token or an impersonating client put under the same keys", () => {
+  const out = identityHeaders({
+    user: { username: "bob", groups: [], extra: { "kubeward.dev/original-user": ["forged"], "remote-client-ip": ["10.6.6.6"], k: ["v"] } },
+    impersonator: { username: "alice", groups: [], extra: {} },
+  }, { extraUserHeaders: { k: ["static"] }, clientIpExtra: "127.0.0.1" });
+  assert.deepEqual(pairs(out).sort(), [
+    ["Impersonate-Extra-k", "static"], ["Impersonate-Extra-k", "v"],
+    ["Impersonate-Extra-kubeward.dev%2Foriginal-user", "alice"],
+    ["Impersonate-Extra-remote-client-ip", "127.0.0.1"],
+    ["Impersonate-User", "bob"],
+  ]);
+});
+
 test("client impersonation records the original user in kubeward.dev extras", () => {
   const out = identityHeaders({ user: { username: "bob", groups: [], extra: {} }, impersonator: { username: "alice", uid: "a1", groups: ["devs"], extra: { k: ["v"] } } }, none);
   assert.deepEqual(pairs(out), [
