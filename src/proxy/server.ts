@@ -117,7 +117,11 @@ async function startServing(ctx: HandlerContext, certReloadIntervalMs: number) {
 function buildServer(ctx: HandlerContext, { cert, key }: ServingCertificate): Http2SecureServer {
   const { config, logger, drain } = ctx;
   // maxHeaderSize is not in the http2 typings, but the HTTP/1.1 parser behind allowHTTP1 reads it from the server.
-  const options = { allowHTTP1: true, cert, key, maxHeaderSize: config.maxHeaderSize, settings: { maxHeaderListSize: config.maxHeaderSize } };
+  // HTTP/2 allows 128 header fields by default; 2000 matches HTTP/1.1's maxHeadersCount (many --as-group values).
+  const options = {
+    allowHTTP1: true, cert, key, maxHeaderSize: config.maxHeaderSize, maxHeaderListPairs: 2000,
+    settings: { maxHeaderListSize: config.maxHeaderSize },
+  };
   const server = createSecureServer(options);
   server.on("request", (req, res) => void handleRequest(ctx, req, res));
   // With allowHTTP1, Node hands HTTP/1.1 upgrades (SPDY, WebSocket) to the http2 server's "upgrade" event.

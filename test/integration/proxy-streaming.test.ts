@@ -181,3 +181,20 @@ test("an HTTP/2 upload the client resets never reaches the upstream as a complet
   session.destroy();
   assert.deepEqual(completed, [false], "the upstream saw the upload cut, not a complete truncated body");
 });
+
+test("an HTTP/2 request with many header fields (200 --as-group values) is served", async () => {
+  h.upstream.setReviewer(() => ({ allowed: true }));
+  const groups = Array.from({ length: 200 }, (_, i) => `g${i}`);
+  const session = connect(`https://127.0.0.1:${h.port}`, { ca: h.caPem, maxHeaderListPairs: 2000 });
+  try {
+    const stream = session.request({ ":path": "/api/v1/pods", authorization: "Bearer alice-token", "impersonate-user": "bob", "impersonate-group": groups });
+    const [headers] = await once(stream, "response");
+    stream.resume();
+    await once(stream, "end");
+    assert.equal(headers[":status"], 200);
+    assert.deepEqual(h.upstream.requests.at(-1)?.values("impersonate-group"), groups);
+  } finally {
+    session.close();
+    h.upstream.setReviewer(() => ({ allowed: false }));
+  }
+});
