@@ -58,8 +58,12 @@ export interface IssuerConfig {
   readonly devicePollIntervalMs?: number;
   /** The connector `grant_type=password` logs in with; the password grant is off when absent. */
   readonly passwordConnector?: string;
-  /** Keys signing the issuer's cookies, newest first; random per process when absent (sessions then end on restart). */
-  readonly cookieKeys?: readonly string[];
+  /**
+   * Secrets, newest first, that sign the issuer's cookies and CSRF tokens and
+   * seal connector data at rest. Random per process when absent: logins in
+   * progress then end on restart, and refresh connectors lose their data.
+   */
+  readonly secretKeys?: readonly string[];
   /** The `mock` development connector may be configured. Default false. */
   readonly allowMockConnector?: boolean;
   readonly theme?: IssuerTheme;
@@ -78,7 +82,7 @@ export interface ResolvedIssuerConfig {
   readonly deviceCodeTtlMs: number;
   readonly devicePollIntervalMs: number;
   readonly passwordConnector: string | undefined;
-  readonly cookieKeys: readonly string[] | undefined;
+  readonly secretKeys: readonly string[] | undefined;
   readonly allowMockConnector: boolean;
   readonly theme: Required<Omit<IssuerTheme, "logoURL">> & { readonly logoURL: string | undefined };
 }
@@ -100,7 +104,7 @@ export function resolveIssuerConfig(c: IssuerConfig): ResolvedIssuerConfig {
     deviceCodeTtlMs: c.deviceCodeTtlMs ?? 10 * MINUTE,
     devicePollIntervalMs: c.devicePollIntervalMs ?? 5_000,
     passwordConnector: c.passwordConnector,
-    cookieKeys: c.cookieKeys,
+    secretKeys: c.secretKeys,
     allowMockConnector: c.allowMockConnector ?? false,
     theme: {
       name: c.theme?.name ?? "kubeward",

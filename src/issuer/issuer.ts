@@ -15,6 +15,7 @@ import type { Connector } from "./connectors/connector.ts";
 import { createIssuerMetrics } from "./metrics.ts";
 import { buildProvider, type ProviderParts } from "./provider/build-provider.ts";
 import { syncClients } from "./provider/clients.ts";
+import { createSealer } from "./provider/sealing.ts";
 import { createSigner, type Signer } from "./signer/signer.ts";
 import type { Storage } from "./storage/storage.ts";
 import { createCsrf } from "./web/csrf.ts";
@@ -80,7 +81,8 @@ export function createIssuer(input: IssuerConfig, deps: IssuerDeps): Issuer {
   validateIssuerSetup(config, deps.connectors);
   const logger = deps.logger.child({ component: "issuer" });
   const prefix = pathPrefix(config);
-  const cookieKeys = config.cookieKeys ?? [randomBytes(32).toString("base64url")];
+  const secretKeys = config.secretKeys ?? [randomBytes(32).toString("base64url")];
+  const sealer = createSealer(secretKeys);
   const metrics = createIssuerMetrics(deps.metrics, [...deps.connectors.keys()]);
   const signer: Signer = createSigner({
     store: deps.storage, clock: deps.clock, alg: config.signingAlg,
@@ -88,7 +90,7 @@ export function createIssuer(input: IssuerConfig, deps: IssuerDeps): Issuer {
   });
   let current: { provider: Provider; callback: ReturnType<Provider["callback"]> } | undefined;
   let timer: NodeJS.Timeout | undefined;
-  const parts: ProviderParts = providerParts({ config, deps: { ...deps, logger }, signer, metrics, cookieKeys, prefix });
+  const parts: ProviderParts = providerParts({ config, deps: { ...deps, logger }, signer, metrics, secretKeys, sealer, prefix });
   const rebuild = (): void => {
     const provider = buildProvider(parts);
     provider.on("server_error", (_ctx, err) => logger.error({ detail: String(err) }, "oidc-provider server error"));
@@ -100,7 +102,7 @@ export function createIssuer(input: IssuerConfig, deps: IssuerDeps): Issuer {
       return current.provider;
     },
     config, connectors: deps.connectors, storage: deps.storage, clock: deps.clock, logger, metrics,
-    csrf: createCsrf(cookieKeys[0] ?? ""), page: { theme: config.theme, stylesheetURL: `${prefix}/theme.css` }, prefix,
+    csrf: createCsrf(secretKeys[0] ?? ""), sealer, page: { theme: config.theme, stylesheetURL: `${prefix}/theme.css` }, prefix,
   };
   const maintain = async (): Promise<void> => {
     if (await signer.maintain()) rebuild();

@@ -28,6 +28,9 @@ export function validateIssuerSetup(config: ResolvedIssuerConfig, connectors: Re
   if (url.protocol !== "https:" && !(url.protocol === "http:" && LOOPBACK.has(url.hostname))) fail("issuer.issuerURL: must be https (http only on loopback)");
   if (url.search !== "" || url.hash !== "") fail("issuer.issuerURL: must not have a query or fragment");
   checkClients(config);
+  if (config.secretKeys !== undefined && (config.secretKeys.length === 0 || config.secretKeys.some((k) => k.length < 32))) {
+    fail("issuer.secretKeys: give at least one key, each of 32 or more characters");
+  }
   const pc = config.passwordConnector;
   if (pc !== undefined) {
     const connector = connectors.get(pc);

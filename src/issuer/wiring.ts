@@ -14,6 +14,7 @@ import { createDevicePolling } from "./provider/device-polling.ts";
 import { revokeFamily } from "./provider/families.ts";
 import { offlineAccessConsent } from "./provider/offline-access.ts";
 import { tokenResponseMiddleware } from "./provider/token-response.ts";
+import type { Sealer } from "./provider/sealing.ts";
 import type { Signer } from "./signer/signer.ts";
 import type { Storage } from "./storage/storage.ts";
 import { providerPages } from "./web/provider-pages.ts";
@@ -24,7 +25,8 @@ export interface WiringInput {
   readonly deps: { readonly storage: Storage; readonly connectors: ReadonlyMap<string, Connector>; readonly clock: Clock; readonly logger: Logger };
   readonly signer: Signer;
   readonly metrics: IssuerMetrics;
-  readonly cookieKeys: readonly string[];
+  readonly secretKeys: readonly string[];
+  readonly sealer: Sealer;
   readonly prefix: string;
 }
 
@@ -38,7 +40,7 @@ function grants(w: WiringInput): ExtraGrant[] {
   if (connector !== undefined && isPasswordConnector(connector)) {
     out.push({
       name: "password", params: PASSWORD_GRANT_PARAMS,
-      handler: passwordGrant({ connector, storage: deps.storage, clock: deps.clock, logger: deps.logger, metrics: w.metrics, clients: config.clients, refreshAbsoluteTtlMs: config.refreshAbsoluteTtlMs }),
+      handler: passwordGrant({ connector, storage: deps.storage, clock: deps.clock, logger: deps.logger, metrics: w.metrics, clients: config.clients, refreshAbsoluteTtlMs: config.refreshAbsoluteTtlMs, sealer: w.sealer }),
     });
   }
   return out;
@@ -66,8 +68,8 @@ export function providerParts(w: WiringInput): ProviderParts {
   });
   const pageCtx = { theme: config.theme, stylesheetURL: `${w.prefix}/theme.css` };
   return {
-    config, signer, adapter, cookieKeys: w.cookieKeys, prefix: w.prefix,
-    findAccount: createFindAccount(deps),
+    config, signer, adapter, cookieKeys: w.secretKeys, prefix: w.prefix,
+    findAccount: createFindAccount({ ...deps, sealer: w.sealer }),
     pages: providerPages(config.theme, pageCtx),
     grants: grants(w),
     middleware: [offlineAccessConsent, tokenResponseMiddleware({ signer, clients: config.clients, metrics: w.metrics, devicePollIntervalMs: config.devicePollIntervalMs })],

@@ -47,6 +47,9 @@ describe("refresh tokens", () => {
       const second = await client.refreshTokenGrant(rp, first.refresh_token);
       assert.notEqual(second.refresh_token, first.refresh_token);
       assert.ok(h.users.refreshed.includes("u-jane"), "the connector was asked again");
+      assert.deepEqual(h.users.refreshedData.at(-1), { upstreamToken: "upstream-u-jane" }, "with the data it kept at login");
+      const stored = JSON.stringify(await h.storage.listRefreshFamilies());
+      assert.ok(stored.includes("u-jane") && !stored.includes("upstream-u-jane"), "connector data is sealed at rest");
     } finally {
       jane.groups = ["dev", "ops"];
     }

@@ -25,6 +25,8 @@ export interface FakePasswordConnector extends PasswordConnector, RefreshConnect
   logins: number;
   /** Identities refresh was asked about, in order. */
   readonly refreshed: string[];
+  /** The connectorData each refresh was handed back, in order. */
+  readonly refreshedData: unknown[];
 }
 
 function identityOf(u: FakeUser, scopes: Scopes): Identity {
@@ -32,13 +34,14 @@ function identityOf(u: FakeUser, scopes: Scopes): Identity {
     userID: u.userID, username: u.username, preferredUsername: u.username,
     ...(u.email === undefined ? {} : { email: u.email, emailVerified: true }),
     groups: scopes.groups ? [...u.groups] : [],
+    connectorData: { upstreamToken: `upstream-${u.userID}` },
   };
 }
 
 /** A password connector accepting `users` (usernames compared exactly). */
 export function fakePasswordConnector(id: string, users: FakeUser[], name = "Example Directory"): FakePasswordConnector {
   const c: FakePasswordConnector = {
-    id, type: "fake-password", name, usernamePrompt: "Email or username", users, logins: 0, refreshed: [],
+    id, type: "fake-password", name, usernamePrompt: "Email or username", users, logins: 0, refreshed: [], refreshedData: [],
     async login(scopes, username, password) {
       c.logins += 1;
       const u = users.find((x) => x.username === username || x.email === username);
@@ -46,6 +49,7 @@ export function fakePasswordConnector(id: string, users: FakeUser[], name = "Exa
     },
     async refresh(scopes, identity) {
       c.refreshed.push(identity.userID);
+      c.refreshedData.push(identity.connectorData);
       const u = users.find((x) => x.userID === identity.userID);
       if (u === undefined || u.disabled === true) throw new KubewardError("token_revoked", `user ${identity.userID} may no longer log in`);
       return identityOf(u, scopes);

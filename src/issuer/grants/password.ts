@@ -11,6 +11,7 @@ import type { Identity, PasswordConnector } from "../connectors/connector.ts";
 import type { IssuerMetrics } from "../metrics.ts";
 import { identityClaims } from "../provider/accounts.ts";
 import { createFamily, scopesOf } from "../provider/families.ts";
+import type { Sealer } from "../provider/sealing.ts";
 import type { Storage } from "../storage/storage.ts";
 import { subjectFor } from "../subject.ts";
 import { allowedScope } from "./scope.ts";
@@ -24,6 +25,7 @@ export interface PasswordGrantDeps {
   readonly metrics: IssuerMetrics;
   readonly clients: readonly IssuerClientConfig[];
   readonly refreshAbsoluteTtlMs: number;
+  readonly sealer: Sealer;
 }
 
 /** The parameters the grant reads. */
@@ -63,7 +65,7 @@ export function passwordGrant(deps: PasswordGrantDeps) {
     grant.addOIDCScope(scope);
     const grantId = await grant.save();
     const now = deps.clock.now();
-    await createFamily(deps.storage, { grantId, subject: sub, connectorId: deps.connector.id, identity, now, absoluteTtlMs: deps.refreshAbsoluteTtlMs });
+    await createFamily(deps.storage, { grantId, subject: sub, connectorId: deps.connector.id, identity, now, absoluteTtlMs: deps.refreshAbsoluteTtlMs, sealer: deps.sealer });
     const common = { accountId: sub, client, grantId, gty: "password", scope, authTime: Math.floor(now / 1000) };
     const at = new provider.AccessToken(common);
     const accessToken = await at.save();

@@ -9,6 +9,7 @@ import type { Logger } from "../../log/logger.ts";
 import { isRefreshConnector, type Connector, type Identity } from "../connectors/connector.ts";
 import type { Storage } from "../storage/storage.ts";
 import { familyIdentity, revokeFamily, scopesOf, touchFamily } from "./families.ts";
+import type { Sealer } from "./sealing.ts";
 
 /** What oidc-provider expects back from `findAccount`. */
 export interface OidcAccount {
@@ -22,6 +23,7 @@ export interface AccountDeps {
   readonly connectors: ReadonlyMap<string, Connector>;
   readonly clock: Clock;
   readonly logger: Logger;
+  readonly sealer: Sealer;
 }
 
 /** The standard claims of an identity; oidc-provider keeps those the granted scopes allow. */
@@ -69,12 +71,12 @@ export function createFindAccount(deps: AccountDeps) {
     const family = await deps.storage.getRefreshFamily(grantId);
     const now = deps.clock.now();
     if (family === undefined || family.revoked || (family.expiresAt !== undefined && family.expiresAt <= now)) return undefined;
-    let identity = familyIdentity(family);
+    let identity = familyIdentity(family, deps.sealer);
     if (identity === undefined || family.subject !== sub) return undefined;
     if (token?.kind === "RefreshToken") {
       identity = await refreshed(deps, grantId, family.connectorId, identity, token.scope);
       if (identity === undefined) return undefined;
-      await touchFamily(deps.storage, grantId, identity, now);
+      await touchFamily(deps.storage, deps.sealer, grantId, identity, now);
     }
     return account(sub, identity);
   };

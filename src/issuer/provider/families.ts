@@ -6,18 +6,27 @@
 import type { Identity, Scopes } from "../connectors/connector.ts";
 import type { RefreshFamily } from "../storage/entities.ts";
 import type { Storage } from "../storage/storage.ts";
+import type { Sealer } from "./sealing.ts";
 
-/** What a family keeps in its `connectorData`. */
+/** What a family keeps in its `connectorData`: the identity, its connector's own data sealed. */
 interface FamilyData {
-  readonly identity: Identity;
+  readonly identity: Omit<Identity, "connectorData">;
+  readonly sealed?: string;
+}
+
+function familyData(identity: Identity, sealer: Sealer): string {
+  const { connectorData, ...rest } = identity;
+  return JSON.stringify({ identity: rest, ...(connectorData === undefined ? {} : { sealed: sealer.seal(connectorData) }) } satisfies FamilyData);
 }
 
 /** The identity stored in `family`, or undefined when the record is unreadable. */
-export function familyIdentity(family: RefreshFamily): Identity | undefined {
+export function familyIdentity(family: RefreshFamily, sealer: Sealer): Identity | undefined {
   if (family.connectorData === undefined) return undefined;
   try {
     const data = JSON.parse(family.connectorData) as Partial<FamilyData>;
-    return typeof data.identity?.userID === "string" ? data.identity : undefined;
+    if (typeof data.identity?.userID !== "string") return undefined;
+    const connectorData = data.sealed === undefined ? undefined : sealer.open(data.sealed);
+    return connectorData === undefined ? data.identity : { ...data.identity, connectorData };
   } catch {
     return undefined;
   }
@@ -31,6 +40,7 @@ export interface NewFamily {
   readonly identity: Identity;
   readonly now: number;
   readonly absoluteTtlMs: number;
+  readonly sealer: Sealer;
 }
 
 /** Stores the login record for a new grant. */
@@ -39,7 +49,7 @@ export async function createFamily(storage: Storage, f: NewFamily): Promise<void
     id: f.grantId,
     subject: f.subject,
     connectorId: f.connectorId,
-    connectorData: JSON.stringify({ identity: f.identity } satisfies FamilyData),
+    connectorData: familyData(f.identity, f.sealer),
     createdAt: f.now,
     lastUsedAt: f.now,
     revoked: false,
@@ -48,10 +58,9 @@ export async function createFamily(storage: Storage, f: NewFamily): Promise<void
 }
 
 /** Records a refresh: the connector's current view of the user, and the time. */
-export async function touchFamily(storage: Storage, id: string, identity: Identity, now: number): Promise<void> {
-  await storage.updateRefreshFamily(id, (f) => ({
-    ...f, lastUsedAt: now, connectorData: JSON.stringify({ identity } satisfies FamilyData),
-  }));
+export async function touchFamily(storage: Storage, sealer: Sealer, id: string, identity: Identity, now: number): Promise<void> {
+  const connectorData = familyData(identity, sealer);
+  await storage.updateRefreshFamily(id, (f) => ({ ...f, lastUsedAt: now, connectorData }));
 }
 
 const GRANT_MODELS = ["RefreshToken", "AccessToken", "AuthorizationCode", "DeviceCode"] as const;

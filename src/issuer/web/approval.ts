@@ -34,7 +34,7 @@ export async function approve(deps: WebDeps, req: IncomingMessage, res: ServerRe
   grant.addOIDCScope(String(view.details.params.scope ?? "openid"));
   const grantId = await grant.save();
   await createFamily(deps.storage, {
-    grantId, subject: sub, connectorId, identity, now: deps.clock.now(), absoluteTtlMs: deps.config.refreshAbsoluteTtlMs,
+    grantId, subject: sub, connectorId, identity, now: deps.clock.now(), absoluteTtlMs: deps.config.refreshAbsoluteTtlMs, sealer: deps.sealer,
   });
   await provider.interactionFinished(req, res, { login: { accountId: sub }, consent: { grantId } }, { mergeWithLastSubmission: false });
 }
@@ -52,7 +52,7 @@ export async function loggedIn(deps: WebDeps, req: IncomingMessage, res: ServerR
     await approve(deps, req, res, view, connector.id, identity);
     return;
   }
-  await deps.provider().interactionResult(req, res, { kubeward: { connectorId: connector.id, identity } }, { mergeWithLastSubmission: false });
+  await deps.provider().interactionResult(req, res, { kubeward: { connectorId: connector.id, sealed: deps.sealer.seal(identity) } }, { mergeWithLastSubmission: false });
   redirect(res, `${deps.prefix}/login/${view.uid}`);
 }
 

@@ -8,6 +8,7 @@ import type { ResolvedIssuerConfig } from "../config.ts";
 import type { Connector, Identity } from "../connectors/connector.ts";
 import type { IssuerMetrics } from "../metrics.ts";
 import type { Storage } from "../storage/storage.ts";
+import type { Sealer } from "../provider/sealing.ts";
 import type { Csrf } from "./csrf.ts";
 import type { PageContext } from "./layout.ts";
 
@@ -22,17 +23,33 @@ export interface WebDeps {
   readonly logger: Logger;
   readonly metrics: IssuerMetrics;
   readonly csrf: Csrf;
+  readonly sealer: Sealer;
   readonly page: PageContext;
   /** The issuer URL's path, "" at the root; every route is under it. */
   readonly prefix: string;
 }
 
-/** What kubeward keeps in an interaction's result between the login and the approval. */
+/** What kubeward keeps in an interaction's result between the login and the approval, opened. */
 export interface PendingLogin {
   readonly connectorId: string;
   readonly identity?: Identity;
   /** What a callback connector saved for its callback. */
   readonly saved?: Readonly<Record<string, string>>;
+}
+
+/** As stored: the identity or the callback's saved values sealed, since the interaction sits in storage. */
+interface StoredPending {
+  readonly connectorId?: unknown;
+  readonly sealed?: unknown;
+}
+
+function openPending(stored: StoredPending | undefined, sealer: Sealer): PendingLogin | undefined {
+  if (typeof stored?.connectorId !== "string" || typeof stored.sealed !== "string") return undefined;
+  const value = sealer.open(stored.sealed) as (Identity & Record<string, string>) | undefined;
+  if (value === undefined) return undefined;
+  return typeof value.userID === "string"
+    ? { connectorId: stored.connectorId, identity: value }
+    : { connectorId: stored.connectorId, saved: value };
 }
 
 /** An interaction loaded for a request, with its client. */
@@ -62,6 +79,6 @@ export async function loadInteraction(deps: WebDeps, req: IncomingMessage, res: 
   if (details.uid !== uid) throw new KubewardError("request_invalid", "interaction uid does not match the browser's");
   const client = await deps.provider().Client.find(String(details.params.client_id));
   if (client === undefined) throw new KubewardError("request_invalid", "interaction client no longer exists");
-  const pending = details.result?.kubeward as PendingLogin | undefined;
+  const pending = openPending(details.result?.kubeward as StoredPending | undefined, deps.sealer);
   return { uid, details, client, pending };
 }

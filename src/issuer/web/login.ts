@@ -64,7 +64,7 @@ export async function startConnector(deps: WebDeps, req: IncomingMessage, res: S
   const scopes = scopesOf(String(view.details.params.scope ?? ""));
   const state = `${view.uid}.${deps.csrf.token(view.uid)}`;
   const { url, saved } = await connector.loginURL(scopes, callbackURL(deps, connector.id), state);
-  await deps.provider().interactionResult(req, res, { kubeward: { connectorId: connector.id, saved } }, { mergeWithLastSubmission: false });
+  await deps.provider().interactionResult(req, res, { kubeward: { connectorId: connector.id, sealed: deps.sealer.seal(saved) } }, { mergeWithLastSubmission: false });
   redirect(res, url);
 }
 

@@ -22,6 +22,7 @@ test("each mistake is config_invalid naming its field", () => {
     [{ passwordConnector: "ldap" }, /passwordConnector: ldap is not a configured password connector/],
     [{ clients: [{ id: "a", name: "A", redirectURIs: [], passwordGrant: true }] }, /clients\[0\]\.passwordGrant: needs issuer\.passwordConnector/],
     [{ clients: [{ id: "a", name: "A", redirectURIs: [], clientCredentials: true }] }, /clients\[0\]\.clientCredentials: a public client/],
+    [{ secretKeys: ["short"] }, /issuer\.secretKeys: give at least one key/],
     [{}, /mock connector, which needs issuer\.allowMockConnector/, [{ ...fakePasswordConnector("dev", []), type: "mock" }]],
   ];
   for (const [config, message, connectors] of cases) {
