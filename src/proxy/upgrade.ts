@@ -7,6 +7,7 @@
 import { request } from "node:https";
 import type { IncomingMessage } from "node:http";
 import type { Duplex } from "node:stream";
+import type { Socket } from "node:net";
 import { STATUS_CODES } from "node:http";
 import { HOP_BY_HOP } from "./headers.ts";
 import { upstreamFailure, type Upstream, type UpstreamErrorKind } from "./upstream.ts";
@@ -35,13 +36,16 @@ export async function relayUpgrade(upstream: Upstream, req: UpgradeRequest, clie
       ...upstream.tls, host: url.hostname, port: url.port || 443, method: req.method,
       path: upstream.basePath + req.target, headers, agent: false,
     });
-    out.on("upgrade", (res: IncomingMessage, socket: Duplex, head: Buffer) => {
+    out.setTimeout(upstream.headersTimeoutMs, () => out.destroy(Object.assign(new Error("no answer to the upgrade"), { code: "UND_ERR_HEADERS_TIMEOUT" })));
+    out.on("upgrade", (res: IncomingMessage, socket: Socket, head: Buffer) => {
+      socket.setTimeout(0);
       client.write(responseHead(res, false));
       if (head.length > 0) client.write(head);
       if (req.head.length > 0) socket.write(req.head);
       resolve({ kind: "upgraded", closed: splice(client, socket) });
     });
     out.on("response", (res: IncomingMessage) => {
+      out.setTimeout(0);
       client.write(responseHead(res, true));
       res.pipe(client);
       res.once("error", () => client.destroy());

@@ -20,6 +20,8 @@ export interface Upstream {
   readonly pool: Pool;
   /** TLS options for connections opened outside the pool (upgrades). */
   readonly tls: ConnectionOptions;
+  /** Longest wait for response headers, for requests made outside the pool too. */
+  readonly headersTimeoutMs: number;
   /** `["Authorization", "Bearer …"]` when the proxy presents a token, else []. */
   credentialHeaders(): Promise<string[]>;
   /** Sends a JSON request with the proxy's own identity; the body is parsed when it is JSON. */
@@ -55,7 +57,7 @@ export function createUpstream(config: UpstreamConfig, options: UpstreamOptions)
   };
   const basePath = url.pathname.replace(/\/+$/, "");
   return {
-    origin: url.origin, basePath, pool, tls, credentialHeaders,
+    origin: url.origin, basePath, pool, tls, credentialHeaders, headersTimeoutMs: options.headersTimeoutMs,
     requestJson: async (method, path, body) => {
       const headers = [...(await credentialHeaders()), "Accept", "application/json"];
       if (body !== undefined) headers.push("Content-Type", "application/json");

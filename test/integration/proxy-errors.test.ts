@@ -116,3 +116,30 @@ test("a client that resets mid-upload, before or after authentication, does not 
   assert.equal(upstreamSawAbort, true, "the upload was cut upstream too");
   assert.equal((await send(h, "/version", AUTH)).status, 200);
 });
+
+test("an upgrade the upstream never answers is a 504 Status on the client's socket", { timeout: 10_000 }, async () => {
+  const h = await harness({ tuning: { upstreamTimeoutMs: 200 } });
+  h.upstream.ignoreUpgrades();
+  const socket = connect({ host: "127.0.0.1", port: h.port, ca: h.caPem, ALPNProtocols: ["http/1.1"] });
+  await once(socket, "secureConnect");
+  socket.write("POST /api/v1/namespaces/d/pods/p/exec HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer alice-token\r\nConnection: Upgrade\r\nUpgrade: SPDY/3.1\r\n\r\n");
+  let text = "";
+  for await (const c of socket) text += c;
+  assert.match(text, /^HTTP\/1\.1 504 Gateway Timeout\r\n/);
+  assert.equal(JSON.parse(text.slice(text.indexOf("\r\n\r\n") + 4))["reason"], "Timeout");
+  assert.match(await h.metrics.registry.getSingleMetricAsString("kubeward_upstream_errors_total"), /kind="timeout"\} 1/);
+});
+
+test("an upgraded session may stay idle longer than the upstream header timeout", { timeout: 10_000 }, async () => {
+  const h = await harness({ tuning: { upstreamTimeoutMs: 150 } });
+  const socket = connect({ host: "127.0.0.1", port: h.port, ca: h.caPem, ALPNProtocols: ["http/1.1"] });
+  await once(socket, "secureConnect");
+  socket.write("POST /api/v1/namespaces/d/pods/p/exec HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer alice-token\r\nConnection: Upgrade\r\nUpgrade: SPDY/3.1\r\n\r\n");
+  const [head] = await once(socket, "data");
+  assert.match(String(head), /^HTTP\/1\.1 101 /);
+  await new Promise((r) => setTimeout(r, 450));
+  socket.write("still here");
+  const [echo] = await once(socket, "data");
+  assert.equal(String(echo), "still here");
+  socket.destroy();
+});

@@ -52,6 +52,8 @@ export interface RecordingUpstream {
   setReady(ready: boolean): void;
   /** Makes upgrades answer this status and body instead of 101. */
   refuseUpgrades(status: number, body: string): void;
+  /** Makes upgrades go unanswered (the connection stays open, silent). */
+  ignoreUpgrades(): void;
   /** Resets every upgraded connection from the upstream side. */
   dropUpgrades(): void;
   /** How many upgraded connections are open on the upstream side. */
@@ -85,6 +87,7 @@ interface State {
   reviewer: Reviewer;
   ready: boolean;
   refusal: { status: number; body: string } | undefined;
+  silent: boolean;
   readonly requests: RecordedRequest[];
   readonly upgrades: RecordedUpgrade[];
   readonly reviews: Record<string, unknown>[];
@@ -97,7 +100,7 @@ export async function startRecordingUpstream(): Promise<RecordingUpstream> {
   const serving = await issueCertificate(ca, { commonName: "kube-apiserver", hosts: ["127.0.0.1", "localhost"], usage: "server" });
   const clientCert = await issueCertificate(ca, { commonName: "kubeward-proxy", usage: "client" });
   const state: State = {
-    routes: [], reviewer: () => ({ allowed: false }), ready: true, refusal: undefined,
+    routes: [], reviewer: () => ({ allowed: false }), ready: true, refusal: undefined, silent: false,
     requests: [], upgrades: [], reviews: [], upgraded: new Set(),
   };
   const server = createServer({ cert: serving.certPem, key: serving.keyPem, ca: ca.certPem, requestCert: true, rejectUnauthorized: true },
@@ -112,6 +115,7 @@ export async function startRecordingUpstream(): Promise<RecordingUpstream> {
     setReviewer: (r) => { state.reviewer = r; },
     setReady: (r) => { state.ready = r; },
     refuseUpgrades: (status, body) => { state.refusal = { status, body }; },
+    ignoreUpgrades: () => { state.silent = true; },
     dropUpgrades: () => { for (const socket of state.upgraded) socket.destroy(); },
     openUpgrades: () => state.upgraded.size,
     close: () => {
@@ -147,7 +151,9 @@ function upgrade(state: State, wss: WebSocketServer, req: IncomingMessage, socke
   state.upgraded.add(socket);
   socket.once("close", () => state.upgraded.delete(socket));
   const recorded = recordRequest(req);
-  if (state.refusal) {
+  if (state.silent) {
+    state.upgrades.push({ ...recorded, protocol: "spdy" });
+  } else if (state.refusal) {
     state.upgrades.push({ ...recorded, protocol: "spdy" });
     const { status, body } = state.refusal;
     socket.end(`HTTP/1.1 ${status} Refused\r\nContent-Type: application/json\r\nContent-Length: ${Buffer.byteLength(body)}\r\n\r\n${body}`);
