@@ -6,11 +6,10 @@
 import type { Readable } from "node:stream";
 import { systemClock } from "../clock.ts";
 import { ConfigError, formatProblem } from "../config/errors.ts";
-import { isKubewardError } from "../errors.ts";
 import { browserOpener, defaultBrowserCommand } from "../login/browser.ts";
 import { execCredential, readExecInfo, type ExecInfo } from "../login/exec-credential.ts";
 import { parseFlags, str } from "../login/flag-parser.ts";
-import { issuerFetch } from "../login/issuer-client.ts";
+import { asLoginError, issuerFetch } from "../login/issuer-client.ts";
 import { obtainToken } from "../login/login.ts";
 import { DEFAULT_TIMEOUT, LOGIN_FLAGS, loginUsage, readLoginOptions, type LoginOptions } from "../login/login-options.ts";
 import { describeLoginError } from "../login/messages.ts";
@@ -49,8 +48,7 @@ export async function runLogin(argv: readonly string[], io: CliIo, terminal: Ter
     return EXIT.ok;
   } catch (e) {
     if (e instanceof ConfigError) return usageFailure(e.problems, io);
-    if (!isKubewardError(e)) throw e;
-    io.stderr(`kubeward login: ${describeLoginError(e, { issuerUrl: options.issuerUrl, timeout })}\n`);
+    io.stderr(`kubeward login: ${describeLoginError(asLoginError(e), { issuerUrl: options.issuerUrl, timeout })}\n`);
     return EXIT.failed;
   }
 }

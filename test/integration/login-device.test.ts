@@ -1,6 +1,13 @@
 import { test, describe, before, after } from "node:test";
 import assert from "node:assert/strict";
 import { setTimeout as sleep } from "node:timers/promises";
+import { Readable } from "node:stream";
+import { systemClock } from "../../src/clock.ts";
+import { parseFlags } from "../../src/login/flag-parser.ts";
+import { issuerFetch } from "../../src/login/issuer-client.ts";
+import { obtainToken } from "../../src/login/login.ts";
+import { LOGIN_FLAGS, readLoginOptions } from "../../src/login/login-options.ts";
+import { terminalPrompt } from "../../src/login/prompt.ts";
 import { TokenCache } from "../../src/login/token-cache.ts";
 import { JANE, claimsOf, credentialOf, startLoginWorld, type LoginWorld, type Running } from "../e2e/login/harness.ts";
 
@@ -72,5 +79,38 @@ describe("kubeward login without a local browser, and logout, against oidc-provi
   test("a wrong client secret: the issuer's refusal on one line", async () => {
     const r = await world.run(["login", `--oidc-issuer-url=${world.provider.issuer}`, "--oidc-client-id=robot", "--oidc-client-secret=wrong", `--certificate-authority=${world.caFile}`, `--token-cache-dir=${world.cacheDir}`, "--grant-type=client-credentials", "--oidc-extra-scope=x"]);
     assert.deepEqual(r, { code: 1, stdout: "", stderr: "kubeward login: the issuer refused the login (invalid_client: client authentication failed)\n" });
+  });
+
+  test("device code on a terminal: a QR code of the complete verification URL is drawn on stderr", async () => {
+    const parsed = parseFlags([...world.login.slice(1), "--grant-type=device-code", "--oidc-extra-scope=profile,offline_access"], LOGIN_FLAGS, "");
+    const options = readLoginOptions(parsed.values, {}, parsed.problems);
+    assert.deepEqual(parsed.problems.list, []);
+    const trust = await issuerFetch(options);
+    let stderr = "";
+    const write = (t: string) => { stderr += t; };
+    try {
+      const pending = obtainToken(options, { clock: systemClock, fetch: trust.fetch, stderr: write, openBrowser: undefined, prompt: terminalPrompt(Readable.from([]), write), interactive: false, stderrIsTTY: true });
+      let code = "";
+      for (let i = 0; i < 200 && code === ""; i++) {
+        code = /enter the code (\S+)\n/.exec(stderr)?.[1] ?? "";
+        await sleep(25);
+      }
+      await world.provider.signIn("/device", { login: JANE.sub, password: JANE.password, userCode: code });
+      const tokens = await pending;
+      assert.equal(claimsOf(tokens.token)["sub"], "jane");
+    } finally {
+      await trust.close();
+    }
+    assert.match(stderr, /kubeward login: or open https:\/\/127\.0\.0\.1:\d+\/device\?user_code=\S+\n[\u2580-\u259f ]+\n/);
+  });
+
+  test("logout --all removes every entry, revoking where there is a refresh token", async () => {
+    const cache = new TokenCache(world.cacheDir);
+    assert.ok((await cache.list()).length >= 1);
+    const r = await world.run(["logout", "--all", `--token-cache-dir=${world.cacheDir}`, `--certificate-authority=${world.caFile}`]);
+    assert.equal(r.code, 0, r.stderr);
+    assert.match(r.stderr, /revoked the refresh token at /);
+    assert.match(r.stderr, /removed the cached tokens for \S+ \(client robot\)/);
+    assert.deepEqual(await cache.list(), []);
   });
 });
