@@ -68,6 +68,41 @@ function serveProvider(callback: ReturnType<Provider["callback"]>, prefix: strin
   callback(req, res);
 }
 
+/** The provider serving now; rebuilt from the same parts when the published keys change. */
+interface Serving {
+  current(): { provider: Provider; callback: ReturnType<Provider["callback"]> } | undefined;
+  rebuild(): void;
+}
+
+function serving(parts: ProviderParts, logger: Logger): Serving {
+  let current: ReturnType<Serving["current"]>;
+  return {
+    current: () => current,
+    rebuild() {
+      const provider = buildProvider(parts);
+      provider.on("server_error", (_ctx, err) => logger.error({ detail: String(err) }, "oidc-provider server error"));
+      current = { provider, callback: provider.callback() };
+    },
+  };
+}
+
+/** The request listener: kubeward's pages first, then oidc-provider; 503 before start. */
+function requestListener(web: WebDeps, live: Serving, logger: Logger) {
+  return (req: IncomingMessage, res: ServerResponse): void => {
+    const now = live.current();
+    if (now === undefined) {
+      res.writeHead(503, { "content-type": "application/json" }).end(JSON.stringify({ error: "temporarily_unavailable" }));
+      return;
+    }
+    handleWebRoute(web, req, res).then((handled) => {
+      if (!handled) serveProvider(now.callback, web.prefix, req, res);
+    }, (e: unknown) => {
+      logger.error({ detail: String(e) }, "issuer request failed");
+      if (!res.headersSent) res.writeHead(500).end();
+    });
+  };
+}
+
 /**
  * Creates the issuer. Nothing is served until {@link Issuer.start} resolves.
  *
@@ -88,55 +123,38 @@ export function createIssuer(input: IssuerConfig, deps: IssuerDeps): Issuer {
     store: deps.storage, clock: deps.clock, alg: config.signingAlg,
     rotationPeriodMs: config.keyRotationPeriodMs, tokenLifetimeMs: config.idTokenTtlMs + 60_000,
   });
-  let current: { provider: Provider; callback: ReturnType<Provider["callback"]> } | undefined;
-  let timer: NodeJS.Timeout | undefined;
-  const parts: ProviderParts = providerParts({ config, deps: { ...deps, logger }, signer, metrics, secretKeys, sealer, prefix });
-  const rebuild = (): void => {
-    const provider = buildProvider(parts);
-    provider.on("server_error", (_ctx, err) => logger.error({ detail: String(err) }, "oidc-provider server error"));
-    current = { provider, callback: provider.callback() };
-  };
+  const live = serving(providerParts({ config, deps: { ...deps, logger }, signer, metrics, secretKeys, sealer, prefix }), logger);
   const web: WebDeps = {
     provider: () => {
-      if (current === undefined) throw new KubewardError("internal", "issuer not started");
-      return current.provider;
+      const now = live.current();
+      if (now === undefined) throw new KubewardError("internal", "issuer not started");
+      return now.provider;
     },
     config, connectors: deps.connectors, storage: deps.storage, clock: deps.clock, logger, metrics,
     csrf: createCsrf(secretKeys[0] ?? ""), sealer, page: { theme: config.theme, stylesheetURL: `${prefix}/theme.css` }, prefix,
   };
   const maintain = async (): Promise<void> => {
-    if (await signer.maintain()) rebuild();
+    if (await signer.maintain()) live.rebuild();
     await deps.storage.gc(deps.clock.now());
   };
+  let timer: NodeJS.Timeout | undefined;
   return {
     issuerUrl: config.issuerURL,
-    handler(req, res) {
-      const serving = current;
-      if (serving === undefined) {
-        res.writeHead(503, { "content-type": "application/json" }).end(JSON.stringify({ error: "temporarily_unavailable" }));
-        return;
-      }
-      handleWebRoute(web, req, res).then((handled) => {
-        if (!handled) serveProvider(serving.callback, prefix, req, res);
-      }, (e: unknown) => {
-        logger.error({ detail: String(e) }, "issuer request failed");
-        if (!res.headersSent) res.writeHead(500).end();
-      });
-    },
+    handler: requestListener(web, live, logger),
     async start() {
       await syncClients(deps.storage, config.clients);
       await maintain();
-      if (current === undefined) rebuild();
+      if (live.current() === undefined) live.rebuild();
       timer = setInterval(() => {
         maintain().catch((e: unknown) => logger.error({ detail: String(e) }, "issuer key maintenance failed"));
       }, 60_000);
       timer.unref();
     },
     async close() {
-      if (timer !== undefined) clearInterval(timer);
+      clearInterval(timer);
       timer = undefined;
     },
-    ready: () => current !== undefined,
+    ready: () => live.current() !== undefined,
     maintain,
   };
 }
