@@ -41,6 +41,7 @@ export async function run(args: readonly string[], io: CliIo): Promise<number> {
   if (command === "login") return (await import("./login.ts")).runLogin(rest, io);
   if (command === "logout") return (await import("./logout.ts")).runLogout(rest, io);
   if (command === "kubeconfig") return (await import("./kubeconfig.ts")).runKubeconfig(rest, io);
+  if (command === "rbac") return (await import("./rbac.ts")).runRbac(rest, io);
   if (command === undefined || command === "--help" || command === "-h" || command === "help") {
     (command === undefined ? io.stderr : io.stdout)(USAGE);
     return command === undefined ? EXIT.usage : EXIT.ok;
