@@ -29,64 +29,76 @@ export interface DrainTracker {
 
 /** A new tracker. */
 export function createDrainTracker(): DrainTracker {
-  let draining = false;
-  const sockets = new Map<Socket, number>();
-  const sessions = new Set<ServerHttp2Session>();
-  const plain = new Set<Promise<unknown>>();
-  const streams = new Set<() => void>();
-  const upgraded = new Set<Duplex>();
-  const connections = new Set<Socket>();
-  const forget = <T>(set: Set<T> | Map<T, number>, item: T) => () => { set.delete(item); };
-  return {
-    get draining() { return draining; },
-    addConnection: (socket) => {
-      connections.add(socket);
-      socket.once("close", forget(connections, socket));
-    },
-    addSocket: (socket) => {
-      sockets.set(socket, 0);
-      socket.once("close", forget(sockets, socket));
-    },
-    addSession: (session) => {
-      sessions.add(session);
-      session.once("close", forget(sessions, session));
-      if (draining) session.close();
-    },
-    beginRequest: (socket) => {
-      if (socket === undefined || !sockets.has(socket)) return () => {};
-      sockets.set(socket, (sockets.get(socket) ?? 0) + 1);
-      return () => {
-        const left = (sockets.get(socket) ?? 1) - 1;
-        if (sockets.has(socket)) sockets.set(socket, left);
-        if (draining && left === 0) socket.end();
-      };
-    },
-    trackPlain: (done) => {
-      const settled = done.catch(() => {});
-      plain.add(settled);
-      void settled.then(forget(plain, settled));
-    },
-    trackStream: (end) => {
-      streams.add(end);
-      return forget(streams, end);
-    },
-    trackUpgraded: (socket) => {
-      sockets.delete(socket as Socket);
-      upgraded.add(socket);
-      socket.once("close", forget(upgraded, socket));
-    },
-    drain: async (graceMs) => {
-      draining = true;
-      for (const [socket, active] of sockets) if (active === 0) socket.end();
-      for (const session of sessions) session.close();
-      for (const end of [...streams]) end();
-      await waitAll([...plain], graceMs);
-      for (const socket of upgraded) socket.destroy();
-      for (const socket of sockets.keys()) socket.destroy();
-      for (const session of sessions) session.destroy();
-      for (const socket of connections) socket.destroy();
-    },
-  };
+  return new Tracker();
+}
+
+/** Adds `item` to `set` until `emitter` closes. */
+function untilClose<T>(set: Set<T>, item: T, emitter: { once(event: "close", fn: () => void): unknown }): void {
+  set.add(item);
+  emitter.once("close", () => set.delete(item));
+}
+
+class Tracker implements DrainTracker {
+  draining = false;
+  /** HTTP/1.1 connections and how many requests each is serving. */
+  readonly #active = new Map<Socket, number>();
+  readonly #connections = new Set<Socket>();
+  readonly #sessions = new Set<ServerHttp2Session>();
+  readonly #plain = new Set<Promise<unknown>>();
+  readonly #streams = new Set<() => void>();
+  readonly #upgraded = new Set<Duplex>();
+
+  addConnection(socket: Socket): void {
+    untilClose(this.#connections, socket, socket);
+  }
+
+  addSocket(socket: Socket): void {
+    this.#active.set(socket, 0);
+    socket.once("close", () => this.#active.delete(socket));
+  }
+
+  addSession(session: ServerHttp2Session): void {
+    untilClose(this.#sessions, session, session);
+    if (this.draining) session.close();
+  }
+
+  beginRequest(socket: Socket | undefined): () => void {
+    if (socket === undefined || !this.#active.has(socket)) return () => {};
+    this.#active.set(socket, (this.#active.get(socket) ?? 0) + 1);
+    return () => {
+      const left = (this.#active.get(socket) ?? 1) - 1;
+      if (this.#active.has(socket)) this.#active.set(socket, left);
+      if (this.draining && left === 0) socket.end();
+    };
+  }
+
+  trackPlain(done: Promise<unknown>): void {
+    const settled = done.catch(() => {});
+    this.#plain.add(settled);
+    void settled.then(() => this.#plain.delete(settled));
+  }
+
+  trackStream(end: () => void): () => void {
+    this.#streams.add(end);
+    return () => { this.#streams.delete(end); };
+  }
+
+  trackUpgraded(socket: Duplex): void {
+    this.#active.delete(socket as Socket);
+    untilClose(this.#upgraded, socket, socket);
+  }
+
+  async drain(graceMs: number): Promise<void> {
+    this.draining = true;
+    for (const [socket, active] of this.#active) if (active === 0) socket.end();
+    for (const session of this.#sessions) session.close();
+    for (const end of [...this.#streams]) end();
+    await waitAll([...this.#plain], graceMs);
+    for (const socket of this.#upgraded) socket.destroy();
+    for (const socket of this.#active.keys()) socket.destroy();
+    for (const session of this.#sessions) session.destroy();
+    for (const socket of this.#connections) socket.destroy();
+  }
 }
 
 async function waitAll(promises: Promise<unknown>[], ms: number): Promise<void> {
