@@ -70,11 +70,6 @@ export class TokenCache {
     }
   }
 
-  /** Removes the key's entry; true when there was one. */
-  async remove(key: CacheKey): Promise<boolean> {
-    return removeFile(this.pathOf(key));
-  }
-
   /** Every readable entry with its file path. */
   async list(): Promise<Array<{ readonly path: string; readonly entry: CacheEntry }>> {
     const names = await readdir(this.dir).catch(() => [] as string[]);

@@ -3,7 +3,7 @@ import assert from "node:assert/strict";
 import { mkdtemp, readdir, readFile, rm, stat, writeFile, mkdir, chmod } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { TokenCache, cacheFileName } from "../../../src/login/token-cache.ts";
+import { TokenCache, cacheFileName, removeFile } from "../../../src/login/token-cache.ts";
 
 const KEY = { issuer: "https://idp.example", clientId: "kubectl", scopes: ["openid", "email", "offline_access"] };
 const TOKENS = { token: "id.token.1", expiresAt: 1_700_000_000_000, refreshToken: "refresh-1" };
@@ -74,15 +74,15 @@ describe("TokenCache", () => {
     assert.equal(await cache.read(KEY), undefined);
   });
 
-  test("list gives every entry with its key; remove says whether there was one", async () => {
+  test("list gives every entry with its key; removeFile says whether there was one", async () => {
     const other = { ...KEY, clientId: "other" };
     await cache.write(KEY, TOKENS);
     await cache.write(other, { ...TOKENS, token: "t2" });
     await writeFile(join(cache.dir, "unrelated.txt"), "x");
     const listed = await cache.list();
     assert.deepEqual(listed.map((e) => e.entry.clientId).sort(), ["kubectl", "other"]);
-    assert.equal(await cache.remove(KEY), true);
-    assert.equal(await cache.remove(KEY), false);
+    assert.equal(await removeFile(cache.pathOf(KEY)), true);
+    assert.equal(await removeFile(cache.pathOf(KEY)), false);
     assert.deepEqual((await cache.list()).map((e) => e.entry.clientId), ["other"]);
     assert.ok(JSON.parse(await readFile(cache.pathOf(other), "utf8")).token === "t2");
   });
