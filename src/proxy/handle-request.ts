@@ -8,7 +8,7 @@ import { PassThrough, type Readable } from "node:stream";
 import type { Socket } from "node:net";
 import { KubewardError } from "../errors.ts";
 import type { HandlerContext } from "./context.ts";
-import type { RawHeaders } from "./headers.ts";
+import { clientAddress, type RawHeaders } from "./headers.ts";
 import { identityStages } from "./identity.ts";
 import { observe, type Observation } from "./observe.ts";
 import { sendStatus, toStatus } from "./status.ts";
@@ -21,7 +21,7 @@ type Response = ServerResponse | Http2ServerResponse;
 /** Handles a request; never throws. */
 export async function handleRequest(ctx: HandlerContext, req: Request, res: Response): Promise<void> {
   const info = requestInfo(req.method ?? "GET", req.url ?? "/", false);
-  const remote = req.socket?.remoteAddress ?? "";
+  const remote = clientAddress(req.socket?.remoteAddress);
   const obs = observe(ctx, info, req.method ?? "", remote, false);
   const h1 = req.httpVersionMajor === 1;
   const done = ctx.drain.beginRequest(h1 ? (req.socket as Socket) : undefined);

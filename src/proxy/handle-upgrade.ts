@@ -7,7 +7,7 @@ import type { IncomingMessage } from "node:http";
 import type { Duplex } from "node:stream";
 import { KubewardError } from "../errors.ts";
 import type { HandlerContext } from "./context.ts";
-import { firstHeader } from "./headers.ts";
+import { clientAddress, firstHeader } from "./headers.ts";
 import { identityStages } from "./identity.ts";
 import { observe } from "./observe.ts";
 import { toStatus, writeStatusToSocket } from "./status.ts";
@@ -18,7 +18,7 @@ import { relayUpgrade } from "./upgrade.ts";
 export async function handleUpgrade(ctx: HandlerContext, req: IncomingMessage, socket: Duplex, head: Buffer): Promise<void> {
   socket.on("error", (err) => ctx.logger.debug({ err: err.message }, "client socket error during upgrade"));
   const info = requestInfo(req.method ?? "GET", req.url ?? "/", true);
-  const remote = req.socket.remoteAddress ?? "";
+  const remote = clientAddress(req.socket.remoteAddress);
   const obs = observe(ctx, info, req.method ?? "", remote, true);
   try {
     if (ctx.drain.draining) throw new KubewardError("shutting_down", "upgrade during drain");

@@ -55,6 +55,12 @@ export function fromWire(value: string): string {
   return Buffer.from(value, "latin1").toString("utf8");
 }
 
+/** The client's IP as kube-apiserver would print it: IPv4-mapped IPv6 (`::ffff:10.0.0.1`) becomes plain IPv4. */
+export function clientAddress(remote: string | undefined): string {
+  const address = remote ?? "";
+  return /^::ffff:\d+\.\d+\.\d+\.\d+$/i.test(address) ? address.slice(7) : address;
+}
+
 /** True when `value` (already in wire form) may appear in a header: no control characters. */
 export function isValidWireValue(value: string): boolean {
   return !/[\u0000-\u0008\u000a-\u001f\u007f]/.test(value);

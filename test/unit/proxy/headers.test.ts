@@ -1,6 +1,6 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { firstHeader, fromWire, headerTokens, headerValues, isUpgrade, isValidWireValue, toWire } from "../../../src/proxy/headers.ts";
+import { clientAddress, firstHeader, fromWire, headerTokens, headerValues, isUpgrade, isValidWireValue, toWire } from "../../../src/proxy/headers.ts";
 
 const raw = ["Accept", "a", "X-Group", "one, two", "x-group", "three", "Connection", "keep-alive, Upgrade", "Upgrade", "SPDY/3.1"];
 
@@ -17,6 +17,14 @@ test("an upgrade needs Connection: upgrade and an Upgrade header", () => {
   assert.equal(isUpgrade(raw, "websocket"), false);
   assert.equal(isUpgrade(["Upgrade", "websocket"]), false);
   assert.equal(isUpgrade(["Connection", "Upgrade"]), false);
+});
+
+test("IPv4-mapped client addresses are shown as IPv4; others are kept", () => {
+  assert.equal(clientAddress("::ffff:10.1.2.3"), "10.1.2.3");
+  assert.equal(clientAddress("::FFFF:10.1.2.3"), "10.1.2.3");
+  assert.equal(clientAddress("10.1.2.3"), "10.1.2.3");
+  assert.equal(clientAddress("2001:db8::1"), "2001:db8::1");
+  assert.equal(clientAddress(undefined), "");
 });
 
 test("values travel as UTF-8 bytes and come back as text", () => {
