@@ -124,3 +124,17 @@ describe("refresh tokens", () => {
     assert.equal(res.body.error, "invalid_grant");
   });
 });
+
+describe("rotated tokens elsewhere", () => {
+  test("introspecting a rotated refresh token says inactive and does not end the family", async () => {
+    const { refreshToken } = await login();
+    const rotated = await refresh(refreshToken);
+    const res = await h.fetch(`${h.url}/token/introspection`, {
+      method: "POST",
+      headers: { "content-type": "application/x-www-form-urlencoded", authorization: `Basic ${Buffer.from("web:web-secret").toString("base64")}` },
+      body: new URLSearchParams({ token: refreshToken }).toString(),
+    });
+    assert.equal(((await res.json()) as { active: boolean }).active, false);
+    assert.equal((await refresh(String(rotated.body.refresh_token))).status, 200, "the family lives on");
+  });
+});

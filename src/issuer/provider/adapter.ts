@@ -26,20 +26,27 @@ export interface AdapterHooks {
   onReuse(grantId: string): Promise<void>;
 }
 
-/** Finds a refresh token, hiding a consumption younger than the grace window; reports older reuse. */
+/** True while oidc-provider serves a token request of `grantType`. */
+function isGrant(grantType: string): boolean {
+  const ctx = Provider.ctx;
+  return ctx?.oidc.route === "token" && ctx.oidc.params?.grant_type === grantType;
+}
+
+/**
+ * Finds a refresh token for a refresh grant, hiding a consumption younger
+ * than the grace window and reporting older reuse. Elsewhere (introspection,
+ * revocation) a rotated token is simply consumed.
+ */
 async function findRefreshToken(h: AdapterHooks, id: string): Promise<AdapterPayload | undefined> {
   const object = await h.storage.findObject("RefreshToken", id);
   if (object === undefined) return undefined;
   const payload: AdapterPayload = { ...object.payload };
   if (object.consumedAt === undefined) return payload;
+  const consumed = { ...payload, consumed: Math.floor(object.consumedAt / 1000) };
+  if (!isGrant("refresh_token")) return consumed;
   if (h.clock.now() - object.consumedAt <= h.reuseGraceMs) return payload;
   if (typeof payload.grantId === "string") await h.onReuse(payload.grantId);
-  return { ...payload, consumed: Math.floor(object.consumedAt / 1000) };
-}
-
-function isDevicePoll(): boolean {
-  const ctx = Provider.ctx;
-  return ctx?.oidc.route === "token" && ctx.oidc.params?.grant_type === DEVICE_CODE_GRANT;
+  return consumed;
 }
 
 /** The adapter class for oidc-provider's `adapter` option. */
@@ -61,7 +68,7 @@ export function issuerAdapter(h: AdapterHooks): OidcAdapterClass {
     override async find(id: string): Promise<AdapterPayload | undefined> {
       if (this.#model === "Client") return h.client(id);
       if (this.#model === "RefreshToken") return findRefreshToken(h, id);
-      if (this.#model === "DeviceCode" && isDevicePoll()) h.polling.poll(id);
+      if (this.#model === "DeviceCode" && isGrant(DEVICE_CODE_GRANT)) h.polling.poll(id);
       return super.find(id);
     }
   };

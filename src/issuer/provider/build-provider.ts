@@ -73,6 +73,7 @@ function configuration(p: ProviderParts): Record<string, unknown> {
     scopes: [...BASE_SCOPES, ...config.clients.map((c) => AUDIENCE_SCOPE_PREFIX + c.id)],
     conformIdTokenClaims: false,
     responseTypes: ["code"],
+    clientAuthMethods: ["client_secret_basic", "client_secret_post", "none"],
     allowOmittingSingleRegisteredRedirectUri: false,
     cookies: { keys: [...p.cookieKeys] },
     jwks: { keys: p.signer.published().map((k) => ({ ...k.privateJwk, kid: k.kid, alg: k.alg, use: "sig" })) },
