@@ -38,7 +38,7 @@ test("one SubjectAccessReview per requested value, with the attributes kube-apis
   ]);
   const spec = h.upstream.reviews[0];
   assert.equal(spec?.["user"], ALICE.username);
-  assert.deepEqual(spec?.["groups"], ALICE.groups);
+  assert.deepEqual(spec?.["groups"], [...ALICE.groups, "system:authenticated"], "reviewed as kube-apiserver sees an authenticated user");
   assert.equal(spec?.["uid"], "u-1");
   assert.deepEqual(spec?.["extra"], ALICE.extra);
 });

@@ -21,6 +21,7 @@ export interface ImpersonationRequest {
 
 const EXTRA_PREFIX = "impersonate-extra-";
 const SA_PREFIX = "system:serviceaccount:";
+const AUTHENTICATED = "system:authenticated";
 
 /** True when the client sent any Impersonate-* header. */
 export function hasImpersonationHeaders(raw: RawHeaders): boolean {
@@ -111,9 +112,11 @@ export function impersonatedUser(requests: readonly ImpersonationRequest[]): Use
 export async function authorizeImpersonation(
   requestor: UserInfo, requests: readonly ImpersonationRequest[], review: AccessReviewer, metrics: Metrics,
 ): Promise<UserInfo> {
+  // kube-apiserver authorizes the requestor as authenticated, with system:authenticated among its groups.
+  const subject = requestor.groups.includes(AUTHENTICATED) ? requestor : { ...requestor, groups: [...requestor.groups, AUTHENTICATED] };
   const decisions = await Promise.all(requests.map(async (r) => {
     try {
-      const d = await review(requestor, impersonationAttributes(r));
+      const d = await review(subject, impersonationAttributes(r));
       metrics.impersonationReviews.inc({ result: d.allowed ? "allowed" : "denied" });
       return d;
     } catch (err) {
