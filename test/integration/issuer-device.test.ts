@@ -69,7 +69,8 @@ describe("device flow", () => {
     const auth = await client.initiateDeviceAuthorization(rp, { scope: "openid" });
     const d = formDriver(h.fetch, h.url);
     const confirm = await enterCode(d, auth.verification_uri, auth.user_code);
-    await submit(d, confirm, (f) => f.abort === "yes");
+    const cancelled = await submit(d, confirm, (f) => f.abort === "yes");
+    assert.match(cancelled.html, /Sign-in cancelled: the device was not signed in/);
     assert.equal((await poll(auth.device_code)).body.error, "access_denied");
   });
 

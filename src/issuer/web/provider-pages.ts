@@ -30,6 +30,15 @@ const ERROR_TEXT: Readonly<Record<string, string>> = {
   server_error: "Something went wrong on our side. Try again in a moment.",
 };
 
+/** What the code entry page says after oidc-provider refused a code, by its error's name. */
+const DEVICE_TEXT: Readonly<Record<string, string>> = {
+  NotFoundError: "That code is not valid or has expired. Check the code on your device and try again.",
+  ExpiredError: "That code has expired. Start the sign-in on your device again to get a new code.",
+  AlreadyUsedError: "That code has already been used. Start the sign-in on your device again.",
+  NoCodeError: "Enter the code shown on your device.",
+  AbortedError: "Sign-in cancelled: the device was not signed in.",
+};
+
 /** The oidc-provider hooks that render through kubeward's pages. */
 export function providerPages(theme: ResolvedIssuerConfig["theme"], pageCtx: PageContext) {
   return {
@@ -39,9 +48,9 @@ export function providerPages(theme: ResolvedIssuerConfig["theme"], pageCtx: Pag
       const message = [ERROR_TEXT[code] ?? "The sign-in request could not be completed.", detail === undefined ? "" : `(${detail})`].join(" ").trim();
       send(ctx, theme, errorPage(pageCtx, "Sign-in failed", message, code));
     },
-    userCodeInputSource(ctx: OidcContext, form: string, out?: { error?: string }): void {
+    userCodeInputSource(ctx: OidcContext, form: string, out?: { error?: string }, err?: { name?: string }): void {
       const { action, xsrf } = formFields(form);
-      const error = out?.error === undefined ? undefined : "That code is not valid or has expired. Check the code on your device and try again.";
+      const error = out?.error === undefined ? undefined : DEVICE_TEXT[err?.name ?? ""] ?? DEVICE_TEXT.NotFoundError;
       send(ctx, theme, deviceInputPage(pageCtx, action, xsrf, error));
     },
     userCodeConfirmSource(ctx: OidcContext, form: string, client: OidcClient, _deviceInfo: unknown, userCode: string): void {
