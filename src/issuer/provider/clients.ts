@@ -8,8 +8,9 @@ import type { IssuerClientConfig } from "../config.ts";
 import type { Client } from "../storage/entities.ts";
 import type { Storage } from "../storage/storage.ts";
 
-/** The device-code and token-exchange grant type URNs. */
+/** The device-code grant type URN (RFC 8628). */
 export const DEVICE_CODE_GRANT = "urn:ietf:params:oauth:grant-type:device_code";
+/** The token-exchange grant type URN (RFC 8693). */
 export const TOKEN_EXCHANGE_GRANT = "urn:ietf:params:oauth:grant-type:token-exchange";
 
 /** The scope asking for `clientId` in the ID token's audience (as Dex). */

@@ -37,7 +37,7 @@ function authTimeOf(ctx: OidcContext): number | undefined {
 }
 
 /** Re-signs an ID token oidc-provider produced, with kubeward's extra claims. */
-export async function finishIdToken(deps: TokenResponseDeps, idToken: string, scope: string, authTime: number | undefined): Promise<string> {
+async function finishIdToken(deps: TokenResponseDeps, idToken: string, scope: string, authTime: number | undefined): Promise<string> {
   const claims: Record<string, unknown> = { ...decodeJwt(idToken) };
   const clientId = String(claims.aud);
   const peers = trustedAudience(scope, clientId, deps.clients);
