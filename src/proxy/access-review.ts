@@ -51,6 +51,7 @@ export function createAccessReviewer(upstream: Upstream): AccessReviewer {
     if (statusCode !== 201 && statusCode !== 200) {
       throw new KubewardError("upstream_error", `SubjectAccessReview answered ${statusCode}`);
     }
+    if (typeof body !== "object" || body === null) throw new KubewardError("upstream_error", "SubjectAccessReview answer is not JSON");
     const status = (body as { status?: { allowed?: unknown; denied?: unknown; reason?: unknown } }).status;
     return {
       allowed: status?.allowed === true && status.denied !== true,
