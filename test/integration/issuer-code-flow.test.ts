@@ -206,6 +206,12 @@ describe("the login pages", () => {
     assert.equal(forged.redirectedTo, undefined);
   });
 
+  test("a malformed login path is a readable 400, not a server error", async () => {
+    const res = await formDriver(h.fetch, h.url).get(`${h.url}/login/%E0%A4%A`);
+    assert.equal(res.status, 400);
+    assert.match(res.html, /This sign-in cannot continue/);
+  });
+
   test("a login page for an interaction of another browser is refused readably", async () => {
     const rp = await h.rp("kubectl");
     const req = await authorizationRequest(rp, KUBECTL_REDIRECT, "openid");

@@ -4,7 +4,7 @@
  * becomes a readable page, with the detail only in the log.
  */
 import type { IncomingMessage, ServerResponse } from "node:http";
-import { isKubewardError } from "../../errors.ts";
+import { isKubewardError, KubewardError } from "../../errors.ts";
 import { approve, deny } from "./approval.ts";
 import { loadInteraction, type InteractionView, type WebDeps } from "./context.ts";
 import { readForm, sendPage } from "./http.ts";
@@ -53,11 +53,20 @@ function failed(deps: WebDeps, res: ServerResponse, e: unknown): void {
   sendError(deps, res, isKubewardError(e) ? e.status : 500, "Something went wrong", "The sign-in could not be completed. Try again in a moment.", code);
 }
 
+/** A path segment, decoded; a malformed escape is a bad request, not a server error. */
+function segment(raw: string | undefined): string {
+  try {
+    return decodeURIComponent(raw ?? "");
+  } catch {
+    throw new KubewardError("request_invalid", "malformed escape in the path");
+  }
+}
+
 async function dispatch(deps: WebDeps, req: IncomingMessage, res: ServerResponse, path: string, url: URL): Promise<boolean> {
   for (const route of INTERACTION_ROUTES) {
     const m = route.pattern.exec(path);
     if (m === null || req.method !== route.method) continue;
-    const uid = decodeURIComponent(m[1] ?? "");
+    const uid = segment(m[1]);
     let form = new URLSearchParams();
     if (route.method === "POST") {
       form = (await readForm(req)) ?? form;
@@ -67,7 +76,7 @@ async function dispatch(deps: WebDeps, req: IncomingMessage, res: ServerResponse
       }
     }
     const view = await loadInteraction(deps, req, res, uid);
-    await route.handler(deps, req, res, view, decodeURIComponent(m[2] ?? ""), form, url);
+    await route.handler(deps, req, res, view, segment(m[2]), form, url);
     return true;
   }
   return false;
@@ -86,7 +95,7 @@ export async function handleWebRoute(deps: WebDeps, req: IncomingMessage, res: S
     }
     const callback = /^\/callback\/([^/]+)$/.exec(path);
     if (callback !== null && req.method === "GET") {
-      forwardCallback(deps, res, decodeURIComponent(callback[1] ?? ""), url);
+      forwardCallback(deps, res, segment(callback[1]), url);
       return true;
     }
     return await dispatch(deps, req, res, path, url);
