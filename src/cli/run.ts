@@ -12,6 +12,7 @@ const USAGE = `Usage: kubeward <command> [flags]
 
 Commands:
   proxy       Run the authenticating proxy in front of kube-apiserver
+  serve       Run the embedded OIDC issuer and the proxy together (zero-config on loopback)
   login       kubectl credential plugin: log in at an OIDC issuer, print an ExecCredential
   logout      Forget cached tokens and revoke the refresh token
   kubeconfig  Write a kubeconfig whose user runs 'kubeward login'
@@ -38,6 +39,7 @@ export async function run(args: readonly string[], io: CliIo): Promise<number> {
     return EXIT.ok;
   }
   if (command === "proxy") return proxy(rest, io);
+  if (command === "serve") return (await import("./serve.ts")).runServe(rest, io);
   if (command === "login") return (await import("./login.ts")).runLogin(rest, io);
   if (command === "logout") return (await import("./logout.ts")).runLogout(rest, io);
   if (command === "kubeconfig") return (await import("./kubeconfig.ts")).runKubeconfig(rest, io);

@@ -1,0 +1,139 @@
+/**
+ * `kubeward serve`: the embedded issuer and the authenticating proxy from one
+ * config file (or none). Settles the state directory, builds each part with a
+ * small build* helper, serves until SIGTERM or SIGINT, then drains and exits.
+ */
+import { pino } from "pino";
+import { createAuthenticator } from "../auth/create-authenticator.ts";
+import type { TokenAuthenticator } from "../auth/authenticator.ts";
+import { systemClock } from "../clock.ts";
+import { ConfigError } from "../config/errors.ts";
+import type { ProxyConfig } from "../config/types.ts";
+import { createOpsServers, type OpsServers } from "../health/ops-server.ts";
+import { flagLines } from "../login/flag-parser.ts";
+import { createLogger, type Logger } from "../log/logger.ts";
+import type { Metrics } from "../metrics/metrics.ts";
+import { createProxyServer, type ProxyServer } from "../proxy/server.ts";
+import { ensureInitialAdmin } from "../serve/admin.ts";
+import { buildIssuerPart, startIssuerPart, stopIssuerPart, type IssuerPart } from "../serve/issuer-part.ts";
+import { SERVE_FLAGS, loadServeConfig } from "../serve/load.ts";
+import { adminPasswordLine, listeningLines, nextSteps } from "../serve/messages.ts";
+import { DEFAULT_PROXY_PORT, prepareServe, type Prepared } from "../serve/prepare.ts";
+import type { ServeConfig } from "../serve/types.ts";
+import { VERSION } from "../version.ts";
+import { EXIT, type CliIo } from "./io.ts";
+import { buildMetrics } from "./proxy.ts";
+
+const USAGE = `Usage: kubeward serve [--config FILE] [--state-dir DIR]
+
+Runs the embedded OIDC issuer and the authenticating proxy together. Without
+--config: the issuer on https://127.0.0.1:5556, the proxy on https://127.0.0.1:6443
+in front of the current kubeconfig's cluster, a local admin user, and
+certificates generated in the state directory. See docs/serve.md.
+
+Flags:
+${flagLines(SERVE_FLAGS).join("\n")}
+`;
+
+/** The proxy and what serves beside it; absent when the proxy part is disabled. */
+interface ProxyPart {
+  readonly config: ProxyConfig;
+  readonly authenticator: TokenAuthenticator;
+  readonly server: ProxyServer;
+  readonly ops: OpsServers;
+}
+
+/** The running parts. */
+interface Parts {
+  readonly logger: Logger;
+  readonly metrics: Metrics;
+  readonly issuer: IssuerPart;
+  readonly proxy: ProxyPart | undefined;
+}
+
+function buildProxyPart(config: ProxyConfig, issuer: IssuerPart, logger: Logger, metrics: Metrics): ProxyPart {
+  const authenticator = createAuthenticator(config.oidc, { clock: systemClock, logger, metrics });
+  const server = createProxyServer(config, { authenticator, logger, metrics, clock: systemClock });
+  const ops = createOpsServers(config, { metrics, ready: () => issuer.issuer.ready() && server.ready(), logger });
+  return { config, authenticator, server, ops };
+}
+
+export async function buildParts(config: ServeConfig, prepared: Prepared): Promise<Parts> {
+  const level = "config" in prepared.proxy ? prepared.proxy.config.logLevel : String(config.proxy.logLevel?.value ?? "info");
+  // Logs go to stderr, so stdout stays the few lines a person reads.
+  const logger = createLogger({ level, destination: pino.destination({ dest: 2, sync: true }) });
+  const metrics = buildMetrics();
+  const issuer = await buildIssuerPart(config, prepared, { clock: systemClock, logger, registry: metrics.registry });
+  const proxy = "config" in prepared.proxy ? buildProxyPart(prepared.proxy.config, issuer, logger, metrics) : undefined;
+  return { logger, metrics, issuer, proxy };
+}
+
+/** Starts the issuer, creates the initial admin once, starts the proxy, then says where everything is. */
+export async function startParts(config: ServeConfig, prepared: Prepared, parts: Parts, io: CliIo): Promise<void> {
+  await startIssuerPart(parts.issuer, prepared.issuerListen);
+  const admin = config.initialAdmin;
+  if (admin !== undefined) await ensureInitialAdmin(parts.issuer.storage, admin, (password) => io.stdout(adminPasswordLine(admin, password)));
+  const moved: string[] = [];
+  if (prepared.issuerListen.port !== config.issuerListen.port) moved.push(`port ${config.issuerListen.port} was taken; the issuer listens on ${prepared.issuerListen.port}`);
+  let proxyLine: { url: string; upstream: string } | { disabled: string } = "disabled" in prepared.proxy ? prepared.proxy : { disabled: "" };
+  if (parts.proxy) {
+    const p = parts.proxy;
+    p.authenticator.start().catch((e: unknown) => parts.logger.error({ reason: e instanceof Error ? e.message : String(e) }, "authenticator failed to start"));
+    const address = await p.server.listen();
+    await p.ops.listen();
+    if (config.proxy.securePort === undefined && address.port !== DEFAULT_PROXY_PORT) moved.push(`port ${DEFAULT_PROXY_PORT} was taken; the proxy listens on ${address.port}`);
+    proxyLine = { url: `https://${address.family === "IPv6" ? `[${address.address}]` : address.address}:${address.port}`, upstream: p.config.upstream.server };
+  }
+  parts.logger.info({ issuer: prepared.issuerUrl, proxy: "url" in proxyLine ? proxyLine.url : "disabled", version: VERSION }, "kubeward serve listening");
+  io.stdout(listeningLines({ issuerUrl: prepared.issuerUrl, stateDir: config.stateDir, proxy: proxyLine, moved }));
+  if ("url" in proxyLine) {
+    const issuerCaFile = config.issuerTls ? config.issuerCaFile : prepared.caFile;
+    io.stdout(nextSteps({ issuerUrl: prepared.issuerUrl, proxyUrl: proxyLine.url, caFile: prepared.caFile, clientId: config.clients[0]?.id ?? "", ...(issuerCaFile !== undefined ? { issuerCaFile } : {}), ...(admin ? { admin } : {}) }));
+  }
+}
+
+/** Drains the proxy, stops the ops servers and the authenticator, then the issuer and its storage. */
+export async function stopParts(parts: Parts): Promise<void> {
+  const grace = parts.proxy?.config.shutdownGracePeriodMs ?? 30_000;
+  if (parts.proxy) {
+    await parts.proxy.server.close();
+    await parts.proxy.ops.close();
+    parts.proxy.authenticator.close();
+  }
+  await stopIssuerPart(parts.issuer, grace);
+}
+
+/** Prepares, builds and starts; a configuration problem exits 2, anything else 1. */
+async function serve(config: ServeConfig, io: CliIo): Promise<number> {
+  let parts: Parts | undefined;
+  try {
+    const prepared = await prepareServe(config, io.env);
+    parts = await buildParts(config, prepared);
+    await startParts(config, prepared, parts, io);
+  } catch (e) {
+    if (parts) await stopParts(parts).catch(() => undefined);
+    if (e instanceof ConfigError) io.stderr(e.lines().join("\n") + "\n");
+    else io.stderr(`kubeward: startup failed: ${e instanceof Error ? `${e.message}${"detail" in e && e.detail ? ` (${String(e.detail)})` : ""}` : String(e)}\n`);
+    return e instanceof ConfigError ? EXIT.usage : EXIT.failed;
+  }
+  const signal = await io.shutdownSignal();
+  parts.logger.info({ signal }, "shutting down");
+  await stopParts(parts);
+  parts.logger.info("stopped");
+  return EXIT.ok;
+}
+
+/** Runs `kubeward serve` until a shutdown signal; resolves with the exit code. */
+export async function runServe(argv: readonly string[], io: CliIo): Promise<number> {
+  if (argv.includes("--help") || argv.includes("-h")) {
+    io.stdout(USAGE);
+    return EXIT.ok;
+  }
+  try {
+    return await serve(await loadServeConfig(argv, io.env), io);
+  } catch (e) {
+    if (!(e instanceof ConfigError)) throw e;
+    io.stderr(e.lines().join("\n") + "\n");
+    return EXIT.usage;
+  }
+}
