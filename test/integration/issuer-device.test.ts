@@ -8,13 +8,15 @@ import { after, before, describe, test } from "node:test";
 import assert from "node:assert/strict";
 import { setTimeout as sleep } from "node:timers/promises";
 import * as client from "openid-client";
-import { startIssuerHarness, tokenRequest, type Harness } from "./issuer-harness.ts";
+import { DEFAULT_CLIENTS, startIssuerHarness, tokenRequest, type Harness } from "./issuer-harness.ts";
 import { formDriver, type FormDriver, type Landing } from "./issuer-browserless.ts";
 
 const DEVICE_GRANT = "urn:ietf:params:oauth:grant-type:device_code";
 let h: Harness;
 before(async () => {
-  h = await startIssuerHarness({ config: { devicePollIntervalMs: 1_000, deviceCodeTtlMs: 60_000 } });
+  h = await startIssuerHarness({
+    config: { devicePollIntervalMs: 1_000, deviceCodeTtlMs: 60_000, clients: [...DEFAULT_CLIENTS, { id: "tv", name: "TV app", redirectURIs: [] }] },
+  });
 });
 after(() => h.close());
 
@@ -50,6 +52,21 @@ describe("device flow", () => {
     const tokens = await polling;
     assert.deepEqual(tokens.claims()?.groups, ["dev", "ops"]);
     assert.ok(tokens.refresh_token);
+  });
+
+  test("a client that needs approval shows it after the login; denying there gives the poller access_denied", async () => {
+    const rp = await h.rp("tv");
+    const auth = await client.initiateDeviceAuthorization(rp, { scope: "openid email" });
+    const d = formDriver(h.fetch, h.url);
+    const loginPage = await submit(d, await enterCode(d, auth.verification_uri, auth.user_code), (f) => f.confirm === "yes");
+    const approval = await submit(d, loginPage, (f) => "password" in f, { login: "jane", password: "correct horse" });
+    assert.match(approval.html, /Grant access to TV app/);
+    const deny = approval.forms.find((f) => f.action.endsWith("/deny"));
+    assert.ok(deny);
+    const denied = await d.post(deny.action, deny.fields);
+    assert.ok(denied.status < 500, `a page after denying, got ${denied.status}`);
+    assert.match(denied.html, /Sign-in cancelled: the device was not signed in/);
+    assert.equal((await tokenRequest(h, { grant_type: DEVICE_GRANT, device_code: auth.device_code }, "tv")).body.error, "access_denied");
   });
 
   test("polling before approval is authorization_pending, and faster than the interval slow_down", async () => {
