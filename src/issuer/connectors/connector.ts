@@ -67,8 +67,12 @@ export interface CallbackConnector extends ConnectorBase {
    * (PKCE verifier, nonce) are handed back to {@link handleCallback}.
    */
   loginURL(scopes: Scopes, callbackURL: string, state: string): Promise<{ readonly url: string; readonly saved: CallbackState }>;
-  /** Turns the upstream's callback request into an identity, or rejects with a KubewardError. */
-  handleCallback(scopes: Scopes, callbackURL: string, request: URL, saved: CallbackState): Promise<Identity>;
+  /**
+   * Turns the upstream's callback request into an identity, or rejects with a
+   * KubewardError. `form` is the body the upstream had the browser POST to
+   * the callback (SAML's HTTP-POST binding); absent for a GET callback.
+   */
+  handleCallback(scopes: Scopes, callbackURL: string, request: URL, saved: CallbackState, form?: URLSearchParams): Promise<Identity>;
 }
 
 /** Re-checks an identity when a refresh token is used (user still exists, current groups). */
