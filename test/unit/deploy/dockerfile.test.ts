@@ -1,0 +1,79 @@
+import { test, describe } from "node:test";
+import assert from "node:assert/strict";
+import { existsSync, readFileSync } from "node:fs";
+import { join } from "node:path";
+import { DEFAULTS } from "../../../src/config/flag-table.ts";
+
+// No container engine can pull base images here, so the image is checked by
+// reading the Dockerfile: the properties a platform team would audit.
+const REPO = join(import.meta.dirname, "..", "..", "..");
+
+interface Instruction { readonly op: string; readonly args: string }
+interface Stage { readonly from: string; readonly name?: string; readonly body: Instruction[] }
+
+function stages(): Stage[] {
+  const text = readFileSync(join(REPO, "Dockerfile"), "utf8").replace(/\\\n\s*/g, " ");
+  const out: Stage[] = [];
+  for (const line of text.split("\n").map((l) => l.trim()).filter((l) => l !== "" && !l.startsWith("#"))) {
+    const [op = "", ...rest] = line.split(/\s+/);
+    const args = rest.join(" ");
+    if (op.toUpperCase() === "FROM") {
+      const [from = "", , name] = rest;
+      out.push({ from, ...(name ? { name } : {}), body: [] });
+    } else {
+      out.at(-1)?.body.push({ op: op.toUpperCase(), args });
+    }
+  }
+  return out;
+}
+
+const all = stages();
+const final = all.at(-1) as Stage;
+const ops = (s: Stage, op: string) => s.body.filter((i) => i.op === op).map((i) => i.args);
+
+describe("Dockerfile", () => {
+  test("is multi-stage: built with Node 24, run on a distroless Node 24 image", () => {
+    assert.ok(all.length >= 2);
+    assert.match(all[0]?.from ?? "", /^node:24/);
+    assert.match(final.from, /^gcr\.io\/distroless\/nodejs24-/);
+  });
+
+  test("runs as a non-root numeric user, with no shell step in the final stage", () => {
+    const [user] = ops(final, "USER");
+    assert.match(user ?? "", /^[1-9][0-9]*:[1-9][0-9]*$/);
+    assert.deepEqual(ops(final, "RUN"), []);
+    assert.match(ops(final, "ENTRYPOINT")[0] ?? "", /^\["\/nodejs\/bin\/node", "\/app\/dist\/cli\/main\.js"\]$/);
+    const bin = (JSON.parse(readFileSync(join(REPO, "package.json"), "utf8")) as { bin: Record<string, string> }).bin["kubeward"];
+    assert.equal(bin, "dist/cli/main.js");
+  });
+
+  test("ships production dependencies only", () => {
+    const copied = ops(final, "COPY").filter((a) => a.includes("node_modules"));
+    assert.equal(copied.length, 1);
+    const source = /--from=(\S+)/.exec(copied[0] ?? "")?.[1];
+    const stage = all.find((s) => s.name === source);
+    assert.ok(stage, `stage ${source}`);
+    assert.ok(ops(stage, "RUN").some((r) => /npm ci .*--omit=dev/.test(r)), "npm ci --omit=dev");
+  });
+
+  test("has a HEALTHCHECK on the readiness port's /ready", () => {
+    const [check] = ops(final, "HEALTHCHECK");
+    assert.ok(check?.includes(`http://127.0.0.1:${DEFAULTS.readinessProbePort}/ready`), check);
+  });
+
+  test("adds nothing from a URL, and every local COPY source exists", () => {
+    for (const s of all) {
+      assert.deepEqual(ops(s, "ADD"), []);
+      for (const args of ops(s, "COPY").filter((a) => !a.startsWith("--from"))) {
+        for (const src of args.split(/\s+/).slice(0, -1)) assert.ok(existsSync(join(REPO, src)), src);
+      }
+    }
+  });
+
+  test(".dockerignore keeps tests, secrets and local builds out of the build context", () => {
+    const lines = readFileSync(join(REPO, ".dockerignore"), "utf8").split("\n").filter((l) => l !== "" && !l.startsWith("#"));
+    assert.equal(lines[0], "**");
+    const included = lines.filter((l) => l.startsWith("!"));
+    for (const l of included) assert.ok(!/test|node_modules|dist|\.git|certs|\.key/.test(l), l);
+  });
+});
