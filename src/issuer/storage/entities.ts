@@ -139,6 +139,11 @@ export interface Revocation {
   readonly createdAt: number;
   /** The revocation lapses (and is garbage collected) after this; absent: forever. */
   readonly until?: number;
+  /**
+   * `revoke` (absent means this): tokens issued before `createdAt` are refused.
+   * `block`: every token is refused until `until`, whatever its issue time.
+   */
+  readonly effect?: "revoke" | "block";
 }
 
 /** How many records one garbage collection deleted, per kind. */
