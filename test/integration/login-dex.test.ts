@@ -14,7 +14,7 @@ import { join } from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
 import type { Browser } from "playwright-core";
 import { binaries, requireBinaries } from "../fixtures/cluster/binaries.ts";
-import { claimsOf, credentialOf, launchChromium, startLoginWorld, type LoginWorld } from "../e2e/login/harness.ts";
+import { claimsOf, credentialOf, launchChromium, loginSandbox, type LoginSandbox } from "../e2e/login/harness.ts";
 
 /** bcrypt of "password", the hash in Dex's own config.dev.yaml. */
 const HASH = "$2a$10$2b2cU8CPhOTaGrs1HRQuAueS7JTT5ZHsHSzYiFPm1leZck7Mc8T4W";
@@ -53,12 +53,12 @@ async function startDex(dir: string): Promise<{ child: ChildProcess; issuer: str
 }
 
 describe("kubeward login against Dex", () => {
-  let world: LoginWorld;
+  let world: LoginSandbox;
   let dex: Awaited<ReturnType<typeof startDex>>;
   let browser: Browser;
   let flags: string[];
   before(async () => {
-    world = await startLoginWorld();
+    world = await loginSandbox("http://127.0.0.1/unused", "", "kubectl");
     [dex, browser] = await Promise.all([startDex(world.dir), launchChromium()]);
     flags = ["login", `--oidc-issuer-url=${dex.issuer}`, "--oidc-client-id=kubectl", `--token-cache-dir=${world.cacheDir}`, "--oidc-extra-scope=email,offline_access"];
   });
@@ -106,7 +106,7 @@ describe("kubeward login against Dex", () => {
   });
 
   test("the browser flow through Dex's login page", async () => {
-    const running = world.start(["login", `--oidc-issuer-url=${dex.issuer}`, "--oidc-client-id=kubectl", `--token-cache-dir=${world.cacheDir}`, `--browser-command=${join(world.dir, "browser.sh")}`, "--listen-address=127.0.0.1:0"]);
+    const running = world.start(["login", `--oidc-issuer-url=${dex.issuer}`, "--oidc-client-id=kubectl", `--token-cache-dir=${world.cacheDir}`, `--browser-command=${world.browserScript}`, "--listen-address=127.0.0.1:0"]);
     const url = await world.waitForBrowserUrl(1);
     const context = await browser.newContext();
     const page = await context.newPage();

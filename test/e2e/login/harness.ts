@@ -44,12 +44,15 @@ export interface Running {
   kill(): void;
 }
 
-export interface LoginWorld {
-  readonly provider: UpstreamProvider;
+/** A temporary home for `kubeward` runs against one issuer. */
+export interface LoginSandbox {
   readonly dir: string;
+  /** The issuer's CA as a file. */
   readonly caFile: string;
   readonly cacheDir: string;
-  /** `login` and the flags for the public client: issuer, client id, CA, cache, the recording browser command, any free port. */
+  /** The recording `--browser-command` script. */
+  readonly browserScript: string;
+  /** `login` and the flags for `clientId`: issuer, client id, CA, cache, the recording browser command, any free port. */
   readonly login: readonly string[];
   /** Starts `kubeward <args>` (env KUBERNETES_EXEC_INFO etc. merged over a minimal one). */
   start(args: readonly string[], env?: Readonly<Record<string, string>>): Running;
@@ -62,16 +65,27 @@ export interface LoginWorld {
   close(): Promise<void>;
 }
 
-/** Starts the provider and makes the temporary directory. */
+/** A sandbox with the upstream provider as its issuer. */
+export interface LoginWorld extends LoginSandbox {
+  readonly provider: UpstreamProvider;
+}
+
+/** Starts the upstream provider (clients {@link CLIENTS}, user {@link JANE}) and a sandbox for its `kubectl` client. */
 export async function startLoginWorld(options: Partial<UpstreamOptions> = {}): Promise<LoginWorld> {
   const provider = await startUpstreamProvider({ clients: CLIENTS, accounts: [JANE], ...options });
+  const sandbox = await loginSandbox(provider.issuer, provider.caPem, "kubectl");
+  return { ...sandbox, provider, close: async () => { await sandbox.close(); await provider.close(); } };
+}
+
+/** Makes the temporary directory, the CA file and the recording browser script for `issuer`. */
+export async function loginSandbox(issuer: string, caPem: string, clientId: string): Promise<LoginSandbox> {
   const dir = await mkdtemp(join(tmpdir(), "kubeward-login-"));
   const caFile = join(dir, "issuer-ca.crt");
-  await writeFile(caFile, provider.caPem);
+  await writeFile(caFile, caPem);
   const log = join(dir, "browser.log");
-  const script = join(dir, "browser.sh");
-  await writeFile(script, `#!/bin/sh\nprintf '%s\\n' "$1" >> '${log}'\n`);
-  await chmod(script, 0o755);
+  const browserScript = join(dir, "browser.sh");
+  await writeFile(browserScript, `#!/bin/sh\nprintf '%s\\n' "$1" >> '${log}'\n`);
+  await chmod(browserScript, 0o755);
   const cacheDir = join(dir, "cache");
   const children = new Set<ReturnType<typeof spawn>>();
   const start = (args: readonly string[], env: Readonly<Record<string, string>> = {}): Running => {
@@ -91,8 +105,8 @@ export async function startLoginWorld(options: Partial<UpstreamOptions> = {}): P
   };
   const browserUrls = async () => (await readFile(log, "utf8").catch(() => "")).split("\n").filter((l) => l !== "");
   return {
-    provider, dir, caFile, cacheDir,
-    login: ["login", `--oidc-issuer-url=${provider.issuer}`, "--oidc-client-id=kubectl", `--certificate-authority=${caFile}`, `--token-cache-dir=${cacheDir}`, `--browser-command=${script}`, "--listen-address=127.0.0.1:0"],
+    dir, caFile, cacheDir, browserScript,
+    login: ["login", `--oidc-issuer-url=${issuer}`, `--oidc-client-id=${clientId}`, `--certificate-authority=${caFile}`, `--token-cache-dir=${cacheDir}`, `--browser-command=${browserScript}`, "--listen-address=127.0.0.1:0"],
     start,
     run: (args, env) => start(args, env).done,
     browserUrls,
@@ -106,7 +120,6 @@ export async function startLoginWorld(options: Partial<UpstreamOptions> = {}): P
     },
     close: async () => {
       for (const c of children) c.kill("SIGKILL");
-      await provider.close();
       await rm(dir, { recursive: true, force: true });
     },
   };
