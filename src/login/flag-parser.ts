@@ -76,6 +76,6 @@ export function list(values: FlagValues, name: string): readonly string[] {
 export function flagLines(defs: readonly FlagDef[]): string[] {
   return defs.map((d) => {
     const head = `--${d.name}${d.arg ? ` ${d.arg}` : ""}`;
-    return `  ${head.padEnd(40)} ${d.help}${d.shown === undefined ? "" : ` (default ${d.shown})`}`;
+    return `  ${head.padEnd(46)} ${d.help}${d.shown === undefined ? "" : ` (default ${d.shown})`}`;
   });
 }
