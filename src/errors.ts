@@ -35,6 +35,11 @@ export const CATALOGUE = {
   token_claim_invalid: { status: 401, summary: "a claim used for the identity has the wrong type or is empty" },
   token_email_unverified: { status: 401, summary: "the token's email is not verified" },
   token_revoked: { status: 401, summary: "access for this identity has been revoked" },
+  identity_blocked: { status: 401, summary: "this identity is blocked by an operator" },
+  revocation_list_stale: { status: 503, summary: "the revocation list is not known to be current" },
+  admin_unauthenticated: { status: 401, summary: "the admin API needs a client certificate or an admin token" },
+  admin_forbidden: { status: 403, summary: "this identity may not use the admin API" },
+  admin_not_found: { status: 404, summary: "no such revocation or block" },
   identity_reserved: { status: 401, summary: "the token maps to a reserved system: identity" },
   authenticator_not_ready: { status: 401, summary: "the authenticator has not loaded the issuer's keys yet" },
   // Authorization of client-requested impersonation.
