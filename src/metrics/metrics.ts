@@ -27,6 +27,9 @@ export class Metrics {
   readonly impersonationReviews: Counter<"result">;
   readonly ready: Gauge;
   readonly buildInfo: Gauge<"version" | "node">;
+  readonly revocationsInForce: Gauge<"kind">;
+  readonly revocationRefusals: Counter<"kind">;
+  readonly revocationStaleness: Gauge;
 
   constructor(registry: Registry = new Registry(), options: { defaultMetrics?: boolean } = {}) {
     this.registry = registry;
@@ -49,6 +52,9 @@ export class Metrics {
     this.impersonationReviews = new Counter({ name: `${p}impersonation_reviews_total`, help: "SubjectAccessReviews made for client-requested impersonation, by result (allowed, denied, error).", labelNames: ["result"], registers });
     this.ready = new Gauge({ name: `${p}ready`, help: "1 when the proxy can serve (keys loaded, upstream answering), else 0.", registers });
     this.buildInfo = new Gauge({ name: `${p}build_info`, help: "Build information; always 1.", labelNames: ["version", "node"], registers });
+    this.revocationsInForce = new Gauge({ name: `${p}revocations_in_force`, help: "Revocations and blocks this replica enforces, by kind (user, group, all, block).", labelNames: ["kind"], registers });
+    this.revocationRefusals = new Counter({ name: `${p}revocation_refusals_total`, help: "Requests refused by a revocation or block, by kind (user, group, all, block, stale).", labelNames: ["kind"], registers });
+    this.revocationStaleness = new Gauge({ name: `${p}revocation_list_staleness_seconds`, help: "Seconds since the revocation list was last read from storage (-1 before the first read).", registers });
     if (options.defaultMetrics) collectDefaultMetrics({ register: registry, prefix: p });
   }
 }
