@@ -122,6 +122,7 @@ declare module "oidc-provider" {
     interactionResult(req: IncomingMessage, res: ServerResponse, result: Record<string, unknown>, options?: { mergeWithLastSubmission?: boolean }): Promise<string>;
     interactionFinished(req: IncomingMessage, res: ServerResponse, result: Record<string, unknown>, options?: { mergeWithLastSubmission?: boolean }): Promise<void>;
     Grant: TokenConstructor<GrantModel>;
+    Interaction: { find(uid: string): Promise<(Interaction & { persist(): Promise<string> }) | undefined> };
     AccessToken: TokenConstructor<IssuableToken>;
     RefreshToken: TokenConstructor<IssuableToken>;
     Client: { prototype: Record<string, unknown>; find(id: string): Promise<OidcClient | undefined> };

@@ -58,6 +58,21 @@ describe("several connectors under /dex", () => {
     assert.ok(await metric("kubeward_issuer_tokens_issued_total", { grant_type: "authorization_code" }) >= 1);
   });
 
+  test("an upstream may post its answer (SAML's HTTP-POST binding), state in RelayState", async () => {
+    const rp = await h.rp("kubectl");
+    const req = await authorizationRequest(rp, KUBECTL_REDIRECT, "openid groups");
+    const d = formDriver(h.fetch, h.url);
+    const choice = await d.get(req.url.href);
+    const away = await d.get(new URL(/href="([^"]*\/connector\/sso)"/.exec(choice.html)?.[1] ?? "", h.url).href);
+    const state = away.redirectedTo?.searchParams.get("state") ?? "";
+    const back = await d.post(`${h.url}/callback/sso`, { code: "good", RelayState: state });
+    assert.ok(back.redirectedTo, `back at the client, got ${back.status}`);
+    const tokens = await client.authorizationCodeGrant(rp, back.redirectedTo, { pkceCodeVerifier: req.verifier, expectedState: req.state, expectedNonce: req.nonce });
+    assert.deepEqual(tokens.claims()?.groups, ["admins"]);
+    const replay = await d.post(`${h.url}/callback/sso`, { code: "good", RelayState: state });
+    assert.equal(replay.status, 400, "the interaction is over; posting again leads nowhere");
+  });
+
   test("a callback with a forged state is refused with a readable page", async () => {
     const res = await formDriver(h.fetch, h.url).get(`${h.url}/callback/sso?code=good&state=abc.def`);
     assert.equal(res.status, 400);

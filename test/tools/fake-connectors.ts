@@ -59,7 +59,10 @@ export function fakePasswordConnector(id: string, users: FakeUser[], name = "Exa
   return c;
 }
 
-/** A callback connector that sends the browser to `upstreamURL?state=…&callback=…`. */
+/**
+ * A callback connector that sends the browser to `upstreamURL?state=…&callback=…`
+ * and accepts `code=good` back in the query or in a posted form.
+ */
 export function fakeCallbackConnector(id: string, upstreamURL: string, user: FakeUser, name = "Example SSO"): CallbackConnector {
   return {
     id, type: "fake-callback", name,
@@ -69,8 +72,9 @@ export function fakeCallbackConnector(id: string, upstreamURL: string, user: Fak
       url.searchParams.set("callback", callbackURL);
       return { url: url.href, saved: { nonce: "n-" + state.slice(0, 8) } };
     },
-    async handleCallback(scopes, _callbackURL, request, saved) {
-      if (request.searchParams.get("code") !== "good" || saved.nonce === undefined) throw new KubewardError("request_invalid", "upstream refused");
+    async handleCallback(scopes, _callbackURL, request, saved, form) {
+      const code = form?.get("code") ?? request.searchParams.get("code");
+      if (code !== "good" || saved.nonce === undefined) throw new KubewardError("request_invalid", "upstream refused");
       return identityOf(user, scopes);
     },
     async close() {},

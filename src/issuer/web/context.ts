@@ -43,7 +43,8 @@ interface StoredPending {
   readonly sealed?: unknown;
 }
 
-function openPending(stored: StoredPending | undefined, sealer: Sealer): PendingLogin | undefined {
+/** The pending login kept in an interaction's result, opened; undefined when there is none or it does not open. */
+export function openPending(stored: StoredPending | undefined, sealer: Sealer): PendingLogin | undefined {
   if (typeof stored?.connectorId !== "string" || typeof stored.sealed !== "string") return undefined;
   const value = sealer.open(stored.sealed) as (Identity & Record<string, string>) | undefined;
   if (value === undefined) return undefined;

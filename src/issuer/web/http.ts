@@ -2,17 +2,19 @@
 import type { IncomingMessage, ServerResponse } from "node:http";
 import type { Html } from "./html.ts";
 
-const FORM_LIMIT = 16 * 1024;
+/** The largest login form accepted; an upstream's posted answer (a signed SAML response) gets more room. */
+export const FORM_LIMIT = 16 * 1024;
+export const CALLBACK_FORM_LIMIT = 512 * 1024;
 
-/** Reads an `application/x-www-form-urlencoded` body; undefined when it is another type or too large. */
-export async function readForm(req: IncomingMessage): Promise<URLSearchParams | undefined> {
+/** Reads an `application/x-www-form-urlencoded` body; undefined when it is another type or larger than `limit`. */
+export async function readForm(req: IncomingMessage, limit = FORM_LIMIT): Promise<URLSearchParams | undefined> {
   const type = (req.headers["content-type"] ?? "").split(";")[0]?.trim().toLowerCase();
   if (type !== "application/x-www-form-urlencoded") return undefined;
   const chunks: Buffer[] = [];
   let size = 0;
   for await (const chunk of req as AsyncIterable<Buffer>) {
     size += chunk.length;
-    if (size > FORM_LIMIT) return undefined;
+    if (size > limit) return undefined;
     chunks.push(chunk);
   }
   return new URLSearchParams(Buffer.concat(chunks).toString("utf8"));

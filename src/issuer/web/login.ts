@@ -4,10 +4,10 @@
  */
 import type { IncomingMessage, ServerResponse } from "node:http";
 import { KubewardError } from "../../errors.ts";
-import { isCallbackConnector, isPasswordConnector, type Connector, type PasswordConnector } from "../connectors/connector.ts";
+import { isCallbackConnector, isPasswordConnector, type Connector, type Identity, type PasswordConnector } from "../connectors/connector.ts";
 import { scopesOf } from "../provider/families.ts";
-import { loggedIn, renderApproval } from "./approval.ts";
-import { clientName, type InteractionView, type WebDeps } from "./context.ts";
+import { approve, loggedIn, renderApproval } from "./approval.ts";
+import { clientName, openPending, type InteractionView, type WebDeps } from "./context.ts";
 import { redirect, sendPage } from "./http.ts";
 import { contentSecurityPolicy } from "./layout.ts";
 import { connectorChoicePage, errorPage, passwordPage } from "./pages.ts";
@@ -39,8 +39,11 @@ function renderPassword(deps: WebDeps, res: ServerResponse, view: InteractionVie
 
 /** GET /login/:uid — the approval screen after a login, else the connector choice (skipped with one connector). */
 export async function showLogin(deps: WebDeps, req: IncomingMessage, res: ServerResponse, view: InteractionView): Promise<void> {
-  if (view.pending?.identity !== undefined) {
-    renderApproval(deps, res, view, view.pending.identity);
+  const pending = view.pending;
+  if (pending?.identity !== undefined) {
+    const skip = deps.config.clients.find((c) => c.id === view.client.clientId)?.skipApproval === true;
+    if (skip) await approve(deps, req, res, view, pending.connectorId, pending.identity);
+    else renderApproval(deps, res, view, pending.identity);
     return;
   }
   const [only] = deps.connectors.values();
@@ -93,11 +96,53 @@ export async function submitPassword(deps: WebDeps, req: IncomingMessage, res: S
   await loggedIn(deps, req, res, view, connector, identity);
 }
 
+/** The interaction uid in a callback's state, which kubeward signed when it sent the browser upstream. */
+function uidFromState(deps: WebDeps, state: string | null): string {
+  const [uid, mac] = (state ?? "").split(".");
+  if (uid === undefined || uid === "" || !deps.csrf.valid(uid, mac)) throw new KubewardError("request_invalid", "callback state is not valid");
+  return uid;
+}
+
 /** GET /callback/:connectorId — sends the browser on to its interaction's path, where the interaction cookie is sent. */
 export function forwardCallback(deps: WebDeps, res: ServerResponse, connectorId: string, url: URL): void {
-  const [uid, mac] = (url.searchParams.get("state") ?? "").split(".");
-  if (uid === undefined || uid === "" || !deps.csrf.valid(uid, mac)) throw new KubewardError("request_invalid", "callback state is not valid");
+  const uid = uidFromState(deps, url.searchParams.get("state"));
   redirect(res, `${deps.prefix}/login/${encodeURIComponent(uid)}/callback/${encodeURIComponent(connectorId)}${url.search}`);
+}
+
+/**
+ * POST /callback/:connectorId — an upstream that has the browser post its
+ * answer (SAML's HTTP-POST binding, state in RelayState). Cookies do not come
+ * along on such a cross-site POST, so the interaction is found from the signed
+ * state; the identity is kept in it and the browser goes on with a GET.
+ */
+export async function postCallback(deps: WebDeps, res: ServerResponse, connectorId: string, url: URL, form: URLSearchParams): Promise<void> {
+  const uid = uidFromState(deps, url.searchParams.get("state") ?? form.get("RelayState") ?? form.get("state"));
+  const interaction = await deps.provider().Interaction.find(uid);
+  const pending = openPending(interaction?.result?.kubeward as Record<string, unknown> | undefined, deps.sealer);
+  const connector = connectorOf(deps, connectorId);
+  if (interaction === undefined || !isCallbackConnector(connector) || pending?.connectorId !== connectorId || pending.saved === undefined) {
+    throw new KubewardError("request_invalid", "callback does not match a login in progress");
+  }
+  const scopes = scopesOf(String(interaction.params.scope ?? ""));
+  const identity = await upstreamIdentity(deps, res, connector, () => connector.handleCallback(scopes, callbackURL(deps, connectorId), url, pending.saved ?? {}, form));
+  if (identity === undefined) return;
+  deps.metrics.login(connector.id, "success");
+  interaction.result = { kubeward: { connectorId, sealed: deps.sealer.seal(identity) } };
+  await interaction.persist();
+  redirect(res, `${deps.prefix}/login/${encodeURIComponent(uid)}`);
+}
+
+/** Runs a callback connector's check; on refusal shows the failure page and resolves undefined. */
+async function upstreamIdentity(deps: WebDeps, res: ServerResponse, connector: Connector, check: () => Promise<Identity>): Promise<Identity | undefined> {
+  try {
+    return await check();
+  } catch (e) {
+    deps.metrics.login(connector.id, "failure");
+    deps.logger.info({ connector: connector.id, reason: (e as { code?: string }).code ?? "error", detail: (e as { detail?: string }).detail }, "upstream login failed");
+    sendPage(res, 401, contentSecurityPolicy(deps.config.theme), errorPage(deps.page, "Sign-in failed",
+      `${connector.name} did not sign you in. Go back to the application and try again.`));
+    return undefined;
+  }
 }
 
 /** GET /login/:uid/callback/:id — the upstream's answer becomes an identity. */
@@ -107,15 +152,7 @@ export async function finishCallback(deps: WebDeps, req: IncomingMessage, res: S
     throw new KubewardError("request_invalid", "callback does not match the login in progress");
   }
   const scopes = scopesOf(String(view.details.params.scope ?? ""));
-  let identity;
-  try {
-    identity = await connector.handleCallback(scopes, callbackURL(deps, connectorId), url, view.pending.saved);
-  } catch (e) {
-    deps.metrics.login(connector.id, "failure");
-    deps.logger.info({ connector: connectorId, reason: (e as { code?: string }).code ?? "error", detail: (e as { detail?: string }).detail }, "upstream login failed");
-    sendPage(res, 401, contentSecurityPolicy(deps.config.theme), errorPage(deps.page, "Sign-in failed",
-      `${connector.name} did not sign you in. Go back to the application and try again.`));
-    return;
-  }
-  await loggedIn(deps, req, res, view, connector, identity);
+  const saved = view.pending.saved;
+  const identity = await upstreamIdentity(deps, res, connector, () => connector.handleCallback(scopes, callbackURL(deps, connectorId), url, saved));
+  if (identity !== undefined) await loggedIn(deps, req, res, view, connector, identity);
 }

@@ -7,9 +7,9 @@ import type { IncomingMessage, ServerResponse } from "node:http";
 import { isKubewardError, KubewardError } from "../../errors.ts";
 import { approve, deny } from "./approval.ts";
 import { loadInteraction, type InteractionView, type WebDeps } from "./context.ts";
-import { readForm, sendPage } from "./http.ts";
+import { CALLBACK_FORM_LIMIT, readForm, sendPage } from "./http.ts";
 import { contentSecurityPolicy } from "./layout.ts";
-import { finishCallback, forwardCallback, showLogin, startConnector, submitPassword } from "./login.ts";
+import { finishCallback, forwardCallback, postCallback, showLogin, startConnector, submitPassword } from "./login.ts";
 import { errorPage } from "./pages.ts";
 import { themeCss } from "./theme.ts";
 
@@ -96,6 +96,10 @@ export async function handleWebRoute(deps: WebDeps, req: IncomingMessage, res: S
     const callback = /^\/callback\/([^/]+)$/.exec(path);
     if (callback !== null && req.method === "GET") {
       forwardCallback(deps, res, segment(callback[1]), url);
+      return true;
+    }
+    if (callback !== null && req.method === "POST") {
+      await postCallback(deps, res, segment(callback[1]), url, (await readForm(req, CALLBACK_FORM_LIMIT)) ?? new URLSearchParams());
       return true;
     }
     return await dispatch(deps, req, res, path, url);
