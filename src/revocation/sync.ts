@@ -1,0 +1,93 @@
+/**
+ * Keeps one replica's {@link RevocationIndex} current: loads the rules from
+ * the shared store, polls it on a short interval, and rebuilds (then sweeps
+ * open connections) as soon as the set of rules changes.
+ */
+import type { Clock } from "../clock.ts";
+import type { RevocationStore } from "../issuer/storage/storage.ts";
+import type { Logger } from "../log/logger.ts";
+import type { Metrics } from "../metrics/metrics.ts";
+import { RevocationIndex } from "./index.ts";
+import { fromRecords } from "./model.ts";
+
+/**
+ * What to do when the list has not been confirmed current for `staleAfterMs`:
+ * `failClosed` refuses every request, `bestEffort` keeps using the last list.
+ */
+export type LockingMode = "failClosed" | "bestEffort";
+
+/** How a replica follows the store. */
+export interface SyncOptions {
+  readonly store: RevocationStore;
+  readonly clock: Clock;
+  readonly logger: Logger;
+  readonly metrics: Metrics;
+  /** How often the store is read (default 1 s). */
+  readonly pollIntervalMs?: number;
+}
+
+/** Follows the store; `onChange` listeners get each new index. */
+export class RevocationSync {
+  readonly #options: SyncOptions;
+  #index = new RevocationIndex({ revocations: [], blocks: [] });
+  #fingerprint: string | undefined;
+  #confirmedAt: number | undefined;
+  #timer: NodeJS.Timeout | undefined;
+  #failing = false;
+  readonly #listeners: ((index: RevocationIndex) => void)[] = [];
+
+  constructor(options: SyncOptions) {
+    this.#options = options;
+  }
+
+  /** The index in use now. */
+  get index(): RevocationIndex {
+    return this.#index;
+  }
+
+  /** Milliseconds since the list was last confirmed current; Infinity before the first load. */
+  staleness(): number {
+    return this.#confirmedAt === undefined ? Infinity : this.#options.clock.now() - this.#confirmedAt;
+  }
+
+  /** Calls `listener` with every new index. */
+  onChange(listener: (index: RevocationIndex) => void): void {
+    this.#listeners.push(listener);
+  }
+
+  /** Loads the list once (failures are logged, not thrown), then polls until {@link stop}. */
+  async start(): Promise<void> {
+    await this.refresh();
+    this.#timer ??= setInterval(() => void this.refresh(), this.#options.pollIntervalMs ?? 1_000);
+    this.#timer.unref();
+  }
+
+  stop(): void {
+    clearInterval(this.#timer);
+    this.#timer = undefined;
+  }
+
+  /** Reads the store now; a change made by this process calls this so it applies at once. */
+  async refresh(): Promise<void> {
+    const { store, clock, logger, metrics } = this.#options;
+    try {
+      const records = await store.listRevocations();
+      this.#confirmedAt = clock.now();
+      if (this.#failing) logger.info("revocation list readable again");
+      this.#failing = false;
+      const fingerprint = records.map((r) => r.id).join("\n");
+      if (fingerprint !== this.#fingerprint) this.#replace(new RevocationIndex(fromRecords(records, clock.now())), fingerprint);
+    } catch (err) {
+      if (!this.#failing) logger.warn({ err: (err as Error).message }, "cannot read the revocation list; using the last one read");
+      this.#failing = true;
+    }
+    metrics.revocationStaleness.set(Number.isFinite(this.staleness()) ? this.staleness() / 1000 : -1);
+  }
+
+  #replace(index: RevocationIndex, fingerprint: string): void {
+    this.#index = index;
+    this.#fingerprint = fingerprint;
+    for (const [kind, n] of Object.entries(index.counts)) this.#options.metrics.revocationsInForce.set({ kind }, n);
+    for (const listener of this.#listeners) listener(index);
+  }
+}
