@@ -7,6 +7,7 @@ import type { TokenAuthenticator } from "../auth/authenticator.ts";
 import type { Clock } from "../clock.ts";
 import type { Logger } from "../log/logger.ts";
 import type { Metrics } from "../metrics/metrics.ts";
+import type { RevocationGuard } from "../revocation/guard.ts";
 import type { AccessReviewer } from "./access-review.ts";
 import type { DrainTracker } from "./drain.ts";
 import type { Upstream } from "./upstream.ts";
@@ -21,4 +22,6 @@ export interface HandlerContext {
   readonly upstream: Upstream;
   readonly review: AccessReviewer;
   readonly drain: DrainTracker;
+  /** Revocations and blocks, and the registry of open connections they end; absent: none enforced. */
+  readonly revocation: RevocationGuard | undefined;
 }

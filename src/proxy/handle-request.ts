@@ -14,6 +14,7 @@ import { observe, type Observation } from "./observe.ts";
 import { sendStatus, toStatus } from "./status.ts";
 import { checkTarget, requestInfo } from "./stages/request-info.ts";
 import { forward, type ClientResponse } from "./stages/forward.ts";
+import { trackConnection } from "./stages/revocation.ts";
 
 type Request = IncomingMessage | Http2ServerRequest;
 type Response = ServerResponse | Http2ServerResponse;
@@ -39,7 +40,7 @@ async function serve(ctx: HandlerContext, req: Request, res: Response, longRunni
   try {
     checkHeaderSize(req, ctx.config.maxHeaderSize);
     checkTarget(req.url ?? "");
-    const headers = await identityStages(ctx, req.rawHeaders, remote, obs);
+    const { headers, subject } = await identityStages(ctx, req.rawHeaders, remote, obs);
     const outcome = await forward(ctx.upstream, {
       method: req.method ?? "GET", target: req.url ?? "/", headers, body: hasBody(req) ? requestBody(req) : null, signal: abort.signal, longRunning,
     }, res as unknown as ClientResponse);
@@ -50,8 +51,10 @@ async function serve(ctx: HandlerContext, req: Request, res: Response, longRunni
     }
     if (longRunning) obs.startLongRunning();
     const untrack = longRunning ? ctx.drain.trackStream(outcome.end) : () => {};
+    const unregister = longRunning ? trackConnection(ctx.revocation, subject, outcome.end) : () => {};
     const broken = await outcome.done;
     untrack();
+    unregister();
     if (broken !== undefined) ctx.metrics.upstreamErrors.inc({ kind: broken });
     obs.finish(outcome.statusCode, broken === undefined ? undefined : "upstream_error");
   } catch (err) {

@@ -13,6 +13,7 @@ import { observe } from "./observe.ts";
 import { toStatus, writeStatusToSocket } from "./status.ts";
 import { checkTarget, requestInfo } from "./stages/request-info.ts";
 import { relayUpgrade } from "./upgrade.ts";
+import { endUpgraded, trackConnection } from "./stages/revocation.ts";
 
 /** Handles an upgrade request; never throws. */
 export async function handleUpgrade(ctx: HandlerContext, req: IncomingMessage, socket: Duplex, head: Buffer): Promise<void> {
@@ -24,7 +25,7 @@ export async function handleUpgrade(ctx: HandlerContext, req: IncomingMessage, s
     if (ctx.drain.draining) throw new KubewardError("shutting_down", "upgrade during drain");
     checkTarget(req.url ?? "");
     const upgrade = firstHeader(req.rawHeaders, "upgrade") ?? "";
-    const headers = await identityStages(ctx, req.rawHeaders, remote, obs, upgrade);
+    const { headers, subject } = await identityStages(ctx, req.rawHeaders, remote, obs, upgrade);
     const outcome = await relayUpgrade(ctx.upstream, { method: req.method ?? "GET", target: req.url ?? "/", headers, head }, socket);
     if (outcome.kind === "failed") {
       // An upstream request aborted because the client left is not kube-apiserver's fault.
@@ -33,8 +34,10 @@ export async function handleUpgrade(ctx: HandlerContext, req: IncomingMessage, s
     }
     if (outcome.kind === "relayed") return obs.finish(outcome.statusCode);
     ctx.drain.trackUpgraded(socket);
+    const unregister = trackConnection(ctx.revocation, subject, () => endUpgraded(socket, upgrade));
     obs.startLongRunning();
     await outcome.closed;
+    unregister();
     obs.finish(101);
   } catch (err) {
     const status = toStatus(err);

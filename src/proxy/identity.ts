@@ -1,33 +1,46 @@
 /**
- * The identity stages in order: authenticate, refuse reserved identities,
- * authorize client impersonation, then build the upstream headers. Shared
- * by plain requests and upgrades.
+ * The identity stages in order: authenticate, refuse revoked and reserved
+ * identities, authorize client impersonation, then build the upstream
+ * headers. Shared by plain requests and upgrades.
  */
 import { KubewardError } from "../errors.ts";
 import type { HandlerContext } from "./context.ts";
 import type { RawHeaders } from "./headers.ts";
 import { authenticate, findToken } from "./stages/authenticate.ts";
 import { checkReservedIdentity } from "./stages/reserved-identity.ts";
+import { checkRevocation, subjectOf } from "./stages/revocation.ts";
+import type { Subject } from "../revocation/index.ts";
 import { authorizeImpersonation, hasImpersonationHeaders, parseImpersonation } from "./stages/client-impersonation.ts";
 import { upstreamHeaders, type ForwardIdentity } from "./stages/impersonate.ts";
 import type { Observation } from "./observe.ts";
 
-/** Runs the identity stages; resolves with the headers to send upstream. Throws KubewardErrors. */
+/** What the identity stages produce: the headers to send upstream and whom the token belongs to. */
+export interface IdentityOutcome {
+  readonly headers: string[];
+  /** The authenticated identity (not an impersonation target), for the open-connection registry. */
+  readonly subject: Subject;
+}
+
+/** Runs the identity stages. Throws KubewardErrors. */
 export async function identityStages(
   ctx: HandlerContext, raw: RawHeaders, clientAddress: string, obs: Observation, upgrade?: string,
-): Promise<string[]> {
+): Promise<IdentityOutcome> {
   const found = counted(ctx, () => findToken(raw));
-  const { user } = await authenticate(ctx.authenticator, found);
+  const auth = await authenticate(ctx.authenticator, found);
+  const { user } = auth;
   obs.setUser(user.username);
+  const subject = subjectOf(auth);
+  counted(ctx, () => checkRevocation(ctx.revocation, subject, ctx));
   counted(ctx, () => checkReservedIdentity(user, ctx.config.allowReservedIdentities));
   const identity = await clientImpersonation(ctx, raw, user);
-  return upstreamHeaders(raw, identity, {
+  const headers = upstreamHeaders(raw, identity, {
     extraUserHeaders: ctx.config.extraUserHeaders,
     clientAddress,
     ...(ctx.config.extraUserHeaderClientIp ? { clientIpExtra: clientAddress } : {}),
     websocketProtocols: found.websocketProtocols,
     ...(upgrade !== undefined ? { upgrade } : {}),
   });
+  return { headers, subject };
 }
 
 async function clientImpersonation(ctx: HandlerContext, raw: RawHeaders, user: ForwardIdentity["user"]): Promise<ForwardIdentity> {

@@ -13,6 +13,7 @@ import type { TokenAuthenticator } from "../auth/authenticator.ts";
 import type { Clock } from "../clock.ts";
 import type { Logger } from "../log/logger.ts";
 import type { Metrics } from "../metrics/metrics.ts";
+import type { RevocationGuard } from "../revocation/guard.ts";
 import { KubewardError } from "../errors.ts";
 import { createAccessReviewer } from "./access-review.ts";
 import type { HandlerContext } from "./context.ts";
@@ -45,6 +46,8 @@ export interface ProxyDeps {
   readonly metrics: Metrics;
   readonly clock: Clock;
   readonly tuning?: ProxyTuning;
+  /** Enforces revocations and blocks, and ends open connections they refuse; started and stopped by the caller. */
+  readonly revocation?: RevocationGuard;
 }
 
 /** A running (or ready to run) proxy. */
@@ -69,6 +72,7 @@ export function createProxyServer(config: ProxyConfig, deps: ProxyDeps): ProxySe
   const drain = createDrainTracker();
   const ctx: HandlerContext = {
     config, authenticator: deps.authenticator, clock, logger, metrics, upstream, review: createAccessReviewer(upstream), drain,
+    revocation: deps.revocation,
   };
   let server: Http2SecureServer | undefined;
   let closing = false;
