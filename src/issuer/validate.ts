@@ -19,6 +19,17 @@ function checkClients(config: ResolvedIssuerConfig): void {
   }
 }
 
+const DURATIONS = ["idTokenTtlMs", "refreshIdleTtlMs", "refreshAbsoluteTtlMs", "keyRotationPeriodMs", "deviceCodeTtlMs", "devicePollIntervalMs"] as const;
+
+/** oidc-provider counts lifetimes in whole seconds, so each must be at least one. */
+function checkDurations(config: ResolvedIssuerConfig): void {
+  for (const name of DURATIONS) {
+    if (!Number.isFinite(config[name]) || config[name] < 1_000) fail(`issuer.${name}: must be at least 1 s`);
+  }
+  if (!Number.isFinite(config.refreshReuseGraceMs) || config.refreshReuseGraceMs < 0) fail("issuer.refreshReuseGraceMs: must not be negative");
+  if (config.refreshIdleTtlMs > config.refreshAbsoluteTtlMs) fail("issuer.refreshIdleTtlMs: must not exceed refreshAbsoluteTtlMs");
+}
+
 /**
  * @throws {@link KubewardError} `config_invalid` with the field and the reason.
  */
@@ -28,6 +39,7 @@ export function validateIssuerSetup(config: ResolvedIssuerConfig, connectors: Re
   if (url.protocol !== "https:" && !(url.protocol === "http:" && LOOPBACK.has(url.hostname))) fail("issuer.issuerURL: must be https (http only on loopback)");
   if (url.search !== "" || url.hash !== "") fail("issuer.issuerURL: must not have a query or fragment");
   checkClients(config);
+  checkDurations(config);
   if (config.secretKeys !== undefined && (config.secretKeys.length === 0 || config.secretKeys.some((k) => k.length < 32))) {
     fail("issuer.secretKeys: give at least one key, each of 32 or more characters");
   }

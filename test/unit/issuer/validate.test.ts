@@ -22,6 +22,9 @@ test("each mistake is config_invalid naming its field", () => {
     [{ passwordConnector: "ldap" }, /passwordConnector: ldap is not a configured password connector/],
     [{ clients: [{ id: "a", name: "A", redirectURIs: [], passwordGrant: true }] }, /clients\[0\]\.passwordGrant: needs issuer\.passwordConnector/],
     [{ clients: [{ id: "a", name: "A", redirectURIs: [], clientCredentials: true }] }, /clients\[0\]\.clientCredentials: a public client/],
+    [{ idTokenTtlMs: 500 }, /issuer\.idTokenTtlMs: must be at least 1 s/],
+    [{ refreshReuseGraceMs: -1 }, /refreshReuseGraceMs: must not be negative/],
+    [{ refreshIdleTtlMs: 2 * 86_400_000, refreshAbsoluteTtlMs: 86_400_000 }, /refreshIdleTtlMs: must not exceed/],
     [{ secretKeys: ["short"] }, /issuer\.secretKeys: give at least one key/],
     [{}, /mock connector, which needs issuer\.allowMockConnector/, [{ ...fakePasswordConnector("dev", []), type: "mock" }]],
   ];
