@@ -48,6 +48,20 @@ test("systemd-analyze verify accepts the unit without a warning", async () => {
   }
 });
 
+test("systemd-analyze security rates the unit's exposure at most 2.0 of 10", async () => {
+  const dir = await mkdtemp(join(tmpdir(), "kubeward-systemd-"));
+  try {
+    await writeFile(join(dir, UNIT), await readFile(join(DIR, UNIT), "utf8"));
+    // --threshold makes it exit non-zero above the level (on a 0-100 scale).
+    const r = await promisify(execFile)("systemd-analyze", ["security", "--offline=yes", "--threshold=20", join(dir, UNIT)]).catch((e: { stdout?: string }) => {
+      throw new Error(`exposure above 2.0:\n${e.stdout ?? String(e)}`);
+    });
+    assert.match(r.stdout, /Overall exposure level for kubeward-proxy\.service: [01]\.[0-9] /);
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
+});
+
 test("the unit runs as a dynamic user with no capability and a read-only system", async () => {
   const d = await directives();
   const one = (k: string) => d.get(k)?.join(" ");
