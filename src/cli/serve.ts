@@ -8,6 +8,7 @@ import { createAuthenticator } from "../auth/create-authenticator.ts";
 import type { TokenAuthenticator } from "../auth/authenticator.ts";
 import { systemClock } from "../clock.ts";
 import { ConfigError } from "../config/errors.ts";
+import { isKubewardError } from "../errors.ts";
 import type { ProxyConfig } from "../config/types.ts";
 import { createOpsServers, type OpsServers } from "../health/ops-server.ts";
 import { flagLines } from "../login/flag-parser.ts";
@@ -17,7 +18,7 @@ import { createProxyServer, type ProxyServer } from "../proxy/server.ts";
 import { ensureInitialAdmin } from "../serve/admin.ts";
 import { buildIssuerPart, startIssuerPart, stopIssuerPart, type IssuerPart } from "../serve/issuer-part.ts";
 import { SERVE_FLAGS, loadServeConfig } from "../serve/load.ts";
-import { adminPasswordLine, listeningLines, nextSteps } from "../serve/messages.ts";
+import { adminPasswordLine, listeningLines, nextSteps, proxyDisabledSteps } from "../serve/messages.ts";
 import { DEFAULT_PROXY_PORT, prepareServe, type Prepared } from "../serve/prepare.ts";
 import type { ServeConfig } from "../serve/types.ts";
 import { VERSION } from "../version.ts";
@@ -89,6 +90,8 @@ export async function startParts(config: ServeConfig, prepared: Prepared, parts:
   if ("url" in proxyLine) {
     const issuerCaFile = config.issuerTls ? config.issuerCaFile : prepared.caFile;
     io.stdout(nextSteps({ issuerUrl: prepared.issuerUrl, proxyUrl: proxyLine.url, caFile: prepared.caFile, clientId: config.clients[0]?.id ?? "", ...(issuerCaFile !== undefined ? { issuerCaFile } : {}), ...(admin ? { admin } : {}) }));
+  } else {
+    io.stdout(proxyDisabledSteps());
   }
 }
 
@@ -103,6 +106,21 @@ export async function stopParts(parts: Parts): Promise<void> {
   await stopIssuerPart(parts.issuer, grace);
 }
 
+/** Reports why startup failed: configuration problems (exit 2) one a line, anything else (exit 1) in one line. */
+function startupFailure(e: unknown, io: CliIo): number {
+  if (e instanceof ConfigError) {
+    io.stderr(e.lines().join("\n") + "\n");
+    return EXIT.usage;
+  }
+  if (isKubewardError(e) && e.code === "config_invalid") {
+    io.stderr(`kubeward: ${e.detail ?? e.message}\n`);
+    return EXIT.usage;
+  }
+  const detail = isKubewardError(e) && e.detail !== undefined ? ` (${e.detail})` : "";
+  io.stderr(`kubeward: startup failed: ${e instanceof Error ? e.message : String(e)}${detail}\n`);
+  return EXIT.failed;
+}
+
 /** Prepares, builds and starts; a configuration problem exits 2, anything else 1. */
 async function serve(config: ServeConfig, io: CliIo): Promise<number> {
   let parts: Parts | undefined;
@@ -112,9 +130,7 @@ async function serve(config: ServeConfig, io: CliIo): Promise<number> {
     await startParts(config, prepared, parts, io);
   } catch (e) {
     if (parts) await stopParts(parts).catch(() => undefined);
-    if (e instanceof ConfigError) io.stderr(e.lines().join("\n") + "\n");
-    else io.stderr(`kubeward: startup failed: ${e instanceof Error ? `${e.message}${"detail" in e && e.detail ? ` (${String(e.detail)})` : ""}` : String(e)}\n`);
-    return e instanceof ConfigError ? EXIT.usage : EXIT.failed;
+    return startupFailure(e, io);
   }
   const signal = await io.shutdownSignal();
   parts.logger.info({ signal }, "shutting down");

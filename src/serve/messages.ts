@@ -36,3 +36,8 @@ export function nextSteps(s: { issuerUrl: string; proxyUrl: string; caFile: stri
   }
   return lines.map((l) => `${l}\n`).join("");
 }
+
+/** What to do when the proxy part is disabled. */
+export function proxyDisabledSteps(): string {
+  return "Next step: give kubeward a cluster (a kubeconfig whose current context has a client certificate or token, or proxy.kubeconfig in a --config file), then restart kubeward serve.\n";
+}
