@@ -63,7 +63,7 @@ describe("serve config file", () => {
       /^issuer\.idTokenTTL: must be a duration/,
       /^issuer\.url: /,
       /^connectors\[0\]\.config\.clientID: required$/,
-      /^connectors\[1\]\.type: must be one of local, mock, oidc/,
+      /^connectors\[1\]\.type: must be one of .*\blocal\b.*\(got "ldapx"\)/,
       /^connectors\[1\]\.id: up is listed twice$/,
       /^clients\[0\]\.secretEnv: the environment variable WEB_SECRET is not set or empty$/,
       /^clients\[1\]\.id: web is listed twice$/,
