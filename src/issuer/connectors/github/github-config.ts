@@ -4,6 +4,7 @@
  */
 import { ConfigError, Problems } from "../../../config/errors.ts";
 import { readRootCAs } from "../oauth2-common/root-cas.ts";
+import { clientFields, names, nonEmpty } from "../oauth2-common/schema-parts.ts";
 
 /** An organization whose members may log in; with `teams`, only members of those teams. */
 export interface GitHubOrg {
@@ -33,22 +34,17 @@ export interface GitHubConfig {
   readonly preferredEmailDomain?: string;
 }
 
-const nonEmpty = { type: "string", minLength: 1 } as const;
-const names = { type: "array", items: nonEmpty, uniqueItems: true } as const;
-
 /** Strict JSON Schema of {@link GitHubConfig}. */
 export const githubConfigSchema = {
   type: "object",
   additionalProperties: false,
   required: ["clientID", "clientSecret"],
   properties: {
-    clientID: nonEmpty,
-    clientSecret: nonEmpty,
-    redirectURI: { type: "string", pattern: "^https?://[^#]+$", description: "an http(s) URL" },
+    ...clientFields,
     orgs: {
       type: "array",
       minItems: 1,
-      items: { type: "object", additionalProperties: false, required: ["name"], properties: { name: nonEmpty, teams: names } },
+      items: { type: "object", additionalProperties: false, required: ["name"], properties: { name: nonEmpty, teams: { ...names, minItems: 0 } } },
     },
     loadAllGroups: { type: "boolean" },
     teamNameField: { type: "string", enum: ["name", "slug", "both"] },

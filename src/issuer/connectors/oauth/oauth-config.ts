@@ -4,6 +4,7 @@
  */
 import { ConfigError, Problems } from "../../../config/errors.ts";
 import { readRootCAs } from "../oauth2-common/root-cas.ts";
+import { clientFields, httpURL as url, names, nonEmpty } from "../oauth2-common/schema-parts.ts";
 
 /** Where in the userinfo JSON each identity field is; dot-separated paths reach nested objects (`data.user.name`). */
 export interface OAuthClaimMapping {
@@ -43,10 +44,6 @@ export interface OAuthConfig {
   readonly keepGroups?: readonly string[];
 }
 
-const nonEmpty = { type: "string", minLength: 1 } as const;
-const names = { type: "array", items: nonEmpty, uniqueItems: true, minItems: 1 } as const;
-const url = { type: "string", pattern: "^https?://[^#]+$", description: "an http(s) URL" } as const;
-
 /** Strict JSON Schema of {@link OAuthConfig}. */
 export const oauthConfigSchema = {
   type: "object",
@@ -56,9 +53,7 @@ export const oauthConfigSchema = {
     authorizationURL: url,
     tokenURL: url,
     userInfoURL: url,
-    clientID: nonEmpty,
-    clientSecret: nonEmpty,
-    redirectURI: url,
+    ...clientFields,
     scopes: { ...names, minItems: 0 },
     rootCAs: names,
     insecureSkipVerify: { type: "boolean" },

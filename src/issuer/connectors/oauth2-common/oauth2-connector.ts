@@ -27,8 +27,6 @@ export interface OAuth2Provider {
   authParams(scopes: Scopes): Record<string, string>;
   /** The identity `tokens` stand for; rejects with a KubewardError when the user may not log in. */
   identify(tokens: Tokens, scopes: Scopes): Promise<Omit<Identity, "connectorData">>;
-  /** The `scope` sent with a refresh grant, when the provider needs one (Microsoft). */
-  refreshScope?(scopes: Scopes): string;
 }
 
 /** What an OAuth2 identity keeps to refresh; stored encrypted by the issuer, never logged. */
@@ -83,7 +81,7 @@ export class OAuth2Connector implements CallbackConnector, RefreshConnector {
 
   async refresh(scopes: Scopes, previous: Identity): Promise<Identity> {
     try {
-      const tokens = await this.#currentTokens(scopes, (previous.connectorData ?? {}) as OAuth2ConnectorData);
+      const tokens = await this.#currentTokens((previous.connectorData ?? {}) as OAuth2ConnectorData);
       const identity = await this.#provider.identify(tokens, scopes);
       if (identity.userID !== previous.userID) throw new KubewardError("connector_refused", `${this.type}: the upstream now names another user`);
       return { ...identity, connectorData: keptTokens(tokens) };
@@ -97,10 +95,10 @@ export class OAuth2Connector implements CallbackConnector, RefreshConnector {
   }
 
   /** Fresh tokens from the refresh token, or the kept access token while it is valid. */
-  async #currentTokens(scopes: Scopes, kept: OAuth2ConnectorData): Promise<Tokens> {
+  async #currentTokens(kept: OAuth2ConnectorData): Promise<Tokens> {
     const p = this.#provider;
     if (typeof kept.refreshToken === "string") {
-      return redeemRefreshToken(p.http, p.token, this.#clock, p.type, kept.refreshToken, p.refreshScope?.(scopes));
+      return redeemRefreshToken(p.http, p.token, this.#clock, p.type, kept.refreshToken);
     }
     if (typeof kept.accessToken !== "string") throw new KubewardError("connector_refused", `${p.type}: no upstream token was kept (offline access was not asked for)`);
     if (kept.expiresAt !== undefined && kept.expiresAt <= this.#clock.now()) {

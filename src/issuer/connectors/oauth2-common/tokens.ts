@@ -98,9 +98,7 @@ export function redeemCode(http: UpstreamHttp, ep: TokenEndpoint, clock: Clock, 
 }
 
 /** Redeems a refresh token; the upstream may rotate it (the answer's refresh token, if any, replaces it). */
-export async function redeemRefreshToken(http: UpstreamHttp, ep: TokenEndpoint, clock: Clock, provider: string, refreshToken: string, scope?: string): Promise<Tokens> {
-  const form: Record<string, string> = { grant_type: "refresh_token", refresh_token: refreshToken };
-  if (scope !== undefined) form["scope"] = scope;
-  const tokens = await grant(http, ep, form, clock, provider);
+export async function redeemRefreshToken(http: UpstreamHttp, ep: TokenEndpoint, clock: Clock, provider: string, refreshToken: string): Promise<Tokens> {
+  const tokens = await grant(http, ep, { grant_type: "refresh_token", refresh_token: refreshToken }, clock, provider);
   return tokens.refreshToken === undefined ? { ...tokens, refreshToken } : tokens;
 }
