@@ -16,6 +16,7 @@ Commands:
   login       kubectl credential plugin: log in at an OIDC issuer, print an ExecCredential
   logout      Forget cached tokens and revoke the refresh token
   kubeconfig  Write a kubeconfig whose user runs 'kubeward login'
+  rbac        Print the proxy's least-privilege ClusterRole and binding
   version     Print the version
 
 Flags:
