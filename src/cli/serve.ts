@@ -18,7 +18,7 @@ import { createProxyServer, type ProxyServer } from "../proxy/server.ts";
 import { ensureInitialAdmin } from "../serve/admin.ts";
 import { buildIssuerPart, startIssuerPart, stopIssuerPart, type IssuerPart } from "../serve/issuer-part.ts";
 import { SERVE_FLAGS, loadServeConfig } from "../serve/load.ts";
-import { adminPasswordLine, listeningLines, nextSteps, proxyDisabledSteps } from "../serve/messages.ts";
+import { adminPasswordLine, listeningLines, movedLine, nextSteps, proxyDisabledSteps } from "../serve/messages.ts";
 import { DEFAULT_PROXY_PORT, prepareServe, type Prepared } from "../serve/prepare.ts";
 import type { ServeConfig } from "../serve/types.ts";
 import { VERSION } from "../version.ts";
@@ -75,14 +75,14 @@ export async function startParts(config: ServeConfig, prepared: Prepared, parts:
   const admin = config.initialAdmin;
   if (admin !== undefined) await ensureInitialAdmin(parts.issuer.storage, admin, (password) => io.stdout(adminPasswordLine(admin, password)));
   const moved: string[] = [];
-  if (prepared.issuerListen.port !== config.issuerListen.port) moved.push(`port ${config.issuerListen.port} was taken; the issuer listens on ${prepared.issuerListen.port}`);
+  if (prepared.issuerListen.port !== config.issuerListen.port) moved.push(movedLine("issuer", config.issuerListen.port, prepared.issuerListen.port));
   let proxyLine: { url: string; upstream: string } | { disabled: string } = "disabled" in prepared.proxy ? prepared.proxy : { disabled: "" };
   if (parts.proxy) {
     const p = parts.proxy;
     p.authenticator.start().catch((e: unknown) => parts.logger.error({ reason: e instanceof Error ? e.message : String(e) }, "authenticator failed to start"));
     const address = await p.server.listen();
     await p.ops.listen();
-    if (config.proxy.securePort === undefined && address.port !== DEFAULT_PROXY_PORT) moved.push(`port ${DEFAULT_PROXY_PORT} was taken; the proxy listens on ${address.port}`);
+    if (config.proxy.securePort === undefined && address.port !== DEFAULT_PROXY_PORT) moved.push(movedLine("proxy", DEFAULT_PROXY_PORT, address.port));
     proxyLine = { url: `https://${address.family === "IPv6" ? `[${address.address}]` : address.address}:${address.port}`, upstream: p.config.upstream.server };
   }
   parts.logger.info({ issuer: prepared.issuerUrl, proxy: "url" in proxyLine ? proxyLine.url : "disabled", version: VERSION }, "kubeward serve listening");

@@ -10,6 +10,11 @@ export function adminPasswordLine(admin: InitialAdmin, password: string): string
   return `Initial admin password for ${admin.email} (shown only this once; only its bcrypt hash is kept): ${password}\n`;
 }
 
+/** Says that a part listens on another port than its default, which is kept for the next start. */
+export function movedLine(part: "issuer" | "proxy", wanted: number, port: number): string {
+  return `port ${wanted} was taken, so the ${part} listens on ${port} (kept in the state directory for the next start)`;
+}
+
 /** One line per part: where it listens, and a port that moved because the default was taken. */
 export function listeningLines(s: { issuerUrl: string; stateDir: string; proxy: { url: string; upstream: string } | { disabled: string }; moved: readonly string[] }): string {
   const lines = [`kubeward serve: issuer at ${s.issuerUrl} (state in ${s.stateDir})`];

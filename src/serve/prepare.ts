@@ -10,7 +10,7 @@ import type { ListenAddress } from "../config/types.ts";
 import { ensureCa, ensureServingCert, type CertFiles } from "./pki.ts";
 import { pickPort } from "./ports.ts";
 import { resolveProxyPart, type ProxyPart } from "./proxy-part.ts";
-import { ensureStateDir, loadSecretKeys } from "./state-dir.ts";
+import { ensureStateDir, loadRememberedPorts, loadSecretKeys, rememberPorts } from "./state-dir.ts";
 import type { ServeConfig } from "./types.ts";
 
 /** Where the proxy listens unless `proxy.securePort` says (another free port when taken). */
@@ -48,13 +48,16 @@ function serviceHosts(extra: readonly string[]): string[] {
 export async function prepareServe(config: ServeConfig, env: NodeJS.ProcessEnv): Promise<Prepared> {
   await ensureStateDir(config.stateDir);
   const secretKeys = await loadSecretKeys(config.stateDir);
-  const issuerPort = await pickPort(config.issuerListen, config.issuerListen.movable);
+  const remembered = await loadRememberedPorts(config.stateDir);
+  const movable = config.issuerListen.movable;
+  const issuerPort = await pickPort({ host: config.issuerListen.host, port: (movable ? remembered.issuer : undefined) ?? config.issuerListen.port }, movable);
   const issuerListen = { host: config.issuerListen.host, port: issuerPort };
   const issuerUrl = config.issuerUrl ?? `https://${urlHost(issuerListen.host)}:${issuerPort}`;
   const { ca, caFile } = await ensureCa(config.stateDir);
   const issuerCert = config.issuerTls ?? await ensureServingCert(config.stateDir, "issuer", ca, serviceHosts([new URL(issuerUrl).hostname, issuerListen.host]));
   const proxySettings = config.proxy;
-  const port = proxySettings.securePort === undefined ? await pickPort({ host: String(proxySettings.bindAddress?.value ?? "127.0.0.1"), port: DEFAULT_PROXY_PORT }, true) : undefined;
+  const port = proxySettings.securePort === undefined ? await pickPort({ host: String(proxySettings.bindAddress?.value ?? "127.0.0.1"), port: remembered.proxy ?? DEFAULT_PROXY_PORT }, true) : undefined;
+  await rememberPorts(config.stateDir, { ...(movable ? { issuer: issuerPort } : {}), ...(port !== undefined ? { proxy: port } : {}) });
   const cert = proxySettings.tlsCertFile === undefined ? await ensureServingCert(config.stateDir, "proxy", ca, serviceHosts([String(proxySettings.bindAddress?.value ?? "")])) : undefined;
   const problems = new Problems();
   const embedded = { url: issuerUrl, clientId: config.clients[0]?.id ?? "", ...(config.issuerTls ? (config.issuerCaFile !== undefined ? { caFile: config.issuerCaFile } : {}) : { caFile }) };

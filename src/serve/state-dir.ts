@@ -61,3 +61,30 @@ export async function loadSecretKeys(dir: string): Promise<string[]> {
   await writeFileDurably(file, `${key}\n`, 0o600);
   return [key];
 }
+
+/** Ports picked because the defaults were taken, kept so the next start (and the URLs people saved) use them again. */
+export interface RememberedPorts {
+  readonly issuer?: number;
+  readonly proxy?: number;
+}
+
+const PORTS_FILE = "ports.json";
+
+/** The ports a previous start picked; none when the file is missing or unreadable. */
+export async function loadRememberedPorts(dir: string): Promise<RememberedPorts> {
+  const text = await readIfPresent(join(dir, PORTS_FILE));
+  try {
+    const data = JSON.parse(text ?? "{}") as Record<string, unknown>;
+    const port = (v: unknown) => (Number.isInteger(v) && (v as number) > 0 && (v as number) < 65536 ? { value: v as number } : undefined);
+    const issuer = port(data["issuer"]);
+    const proxy = port(data["proxy"]);
+    return { ...(issuer ? { issuer: issuer.value } : {}), ...(proxy ? { proxy: proxy.value } : {}) };
+  } catch {
+    return {};
+  }
+}
+
+/** Keeps the picked ports for the next start. */
+export async function rememberPorts(dir: string, ports: RememberedPorts): Promise<void> {
+  await writeFileDurably(join(dir, PORTS_FILE), `${JSON.stringify(ports)}\n`, 0o600);
+}
