@@ -6,15 +6,19 @@
 import { ConfigError, type ConfigProblem } from "../../config/errors.ts";
 import type { Connector, ConnectorDeps, ConnectorType } from "./connector.ts";
 import { joinPath, schemaProblems } from "./config-problems.ts";
+import { ldapConnectorType } from "./ldap/ldap-connector.ts";
 import { localConnectorType } from "./local/local-connector.ts";
 import { mockConnectorType } from "./mock/mock-connector.ts";
 import { oidcConnectorType } from "./oidc/oidc-connector.ts";
+import { samlConnectorType } from "./saml/saml-connector.ts";
 
 /** Every connector type kubeward can open, by the `type` written in config. */
 export const CONNECTOR_TYPES: Readonly<Record<string, ConnectorType>> = {
   local: localConnectorType,
   mock: mockConnectorType,
   oidc: oidcConnectorType,
+  ldap: ldapConnectorType,
+  saml: samlConnectorType,
 };
 
 /** One `connectors[]` entry of the issuer's config file. */
