@@ -3,6 +3,7 @@
  * config file (or none). Settles the state directory, builds each part with a
  * small build* helper, serves until SIGTERM or SIGINT, then drains and exits.
  */
+import { basename, resolve } from "node:path";
 import { pino } from "pino";
 import { createAuthenticator } from "../auth/create-authenticator.ts";
 import type { TokenAuthenticator } from "../auth/authenticator.ts";
@@ -69,6 +70,13 @@ export async function buildParts(config: ServeConfig, prepared: Prepared): Promi
   return { logger, metrics, issuer, proxy };
 }
 
+/** How to run this kubeward again: `kubeward` when started by that name, else the runtime and the script. */
+function selfCommand(): string {
+  const script = process.argv[1];
+  if (script === undefined || basename(script) === "kubeward") return "kubeward";
+  return `${process.execPath} ${resolve(script)}`;
+}
+
 /** Starts the issuer, creates the initial admin once, starts the proxy, then says where everything is. */
 export async function startParts(config: ServeConfig, prepared: Prepared, parts: Parts, io: CliIo): Promise<void> {
   await startIssuerPart(parts.issuer, prepared.issuerListen);
@@ -89,7 +97,7 @@ export async function startParts(config: ServeConfig, prepared: Prepared, parts:
   io.stdout(listeningLines({ issuerUrl: prepared.issuerUrl, stateDir: config.stateDir, proxy: proxyLine, moved }));
   if ("url" in proxyLine) {
     const issuerCaFile = config.issuerTls ? config.issuerCaFile : prepared.caFile;
-    io.stdout(nextSteps({ issuerUrl: prepared.issuerUrl, proxyUrl: proxyLine.url, caFile: prepared.caFile, clientId: config.clients[0]?.id ?? "", ...(issuerCaFile !== undefined ? { issuerCaFile } : {}), ...(admin ? { admin } : {}) }));
+    io.stdout(nextSteps({ kubeward: selfCommand(), issuerUrl: prepared.issuerUrl, proxyUrl: proxyLine.url, caFile: prepared.caFile, clientId: config.clients[0]?.id ?? "", ...(issuerCaFile !== undefined ? { issuerCaFile } : {}), ...(admin ? { admin } : {}) }));
   } else {
     io.stdout(proxyDisabledSteps());
   }

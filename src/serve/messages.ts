@@ -24,12 +24,12 @@ export function listeningLines(s: { issuerUrl: string; stateDir: string; proxy: 
 }
 
 /** The commands that give kubectl a context logging in through this issuer and proxy. */
-export function nextSteps(s: { issuerUrl: string; proxyUrl: string; caFile: string; issuerCaFile?: string; clientId: string; admin?: InitialAdmin }): string {
+export function nextSteps(s: { kubeward: string; issuerUrl: string; proxyUrl: string; caFile: string; issuerCaFile?: string; clientId: string; admin?: InitialAdmin }): string {
   const issuerCa = s.issuerCaFile === undefined ? "" : ` \\\n      --oidc-ca-file=${s.issuerCaFile}`;
   const lines = [
     "Next steps:",
     "  1. Add a kubectl context that logs in through kubeward:",
-    `     kubeward kubeconfig --server=${s.proxyUrl} --certificate-authority=${s.caFile} \\`,
+    `     ${s.kubeward} kubeconfig --server=${s.proxyUrl} --certificate-authority=${s.caFile} \\`,
     `      --oidc-issuer-url=${s.issuerUrl} --oidc-client-id=${s.clientId}${issuerCa} \\`,
     "      --oidc-extra-scope=email,groups,offline_access --context-name=kubeward",
     "  2. Use it: kubectl --context=kubeward auth whoami",

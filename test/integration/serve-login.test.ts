@@ -1,0 +1,94 @@
+/**
+ * The README's path on a zero-config `kubeward serve`: run the printed
+ * `kubeward kubeconfig` command, then the `kubeward login` it configures
+ * (device flow, the initial admin's printed password typed into the issuer's
+ * pages); the token it prints passes the proxy as the admin and its group.
+ */
+import { test } from "node:test";
+import assert from "node:assert/strict";
+import { execFile, spawn } from "node:child_process";
+import { once } from "node:events";
+import { mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { promisify } from "node:util";
+import { parse, stringify } from "yaml";
+import { startRecordingUpstream } from "../tools/recording-upstream.ts";
+import { formDriver, type Landing } from "./issuer-browserless.ts";
+import { fetchTrusting } from "./issuer-harness.ts";
+import { childEnv, startServe, type ServeChild } from "./serve-child.ts";
+
+const b64 = (s: string) => Buffer.from(s).toString("base64");
+
+function form(page: Landing, pick: (fields: Record<string, string>) => boolean): { action: string; fields: Record<string, string> } {
+  const found = page.forms.find((f) => pick(f.fields));
+  assert.ok(found, `a matching form on ${page.url}: ${page.html.slice(0, 400)}`);
+  return found;
+}
+
+/** Waits for `pattern` in the text `read` returns. */
+async function waitText(read: () => string, pattern: RegExp, timeoutMs = 20_000): Promise<RegExpMatchArray> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const m = read().match(pattern);
+    if (m) return m;
+    if (Date.now() > deadline) throw new Error(`no ${String(pattern)} in:\n${read()}`);
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}
+
+test("zero-config serve: the printed kubeconfig command and kubeward login give a token the proxy maps to the admin", { timeout: 120_000 }, async (t) => {
+  const home = await mkdtemp(join(tmpdir(), "kubeward-readme-"));
+  const upstream = await startRecordingUpstream();
+  const children: ServeChild[] = [];
+  t.after(async () => {
+    for (const c of children) await c.kill9();
+    await upstream.close();
+    await rm(home, { recursive: true, force: true });
+  });
+  await writeFile(join(home, "cluster.kubeconfig"), stringify({
+    apiVersion: "v1", kind: "Config", "current-context": "up",
+    clusters: [{ name: "up", cluster: { server: upstream.url, "certificate-authority-data": b64(upstream.ca.certPem) } }],
+    users: [{ name: "proxy", user: { "client-certificate-data": b64(upstream.clientCert.certPem), "client-key-data": b64(upstream.clientCert.keyPem) } }],
+    contexts: [{ name: "up", context: { cluster: "up", user: "proxy" } }],
+  }));
+  const serve = startServe([], childEnv(home, { KUBECONFIG: join(home, "cluster.kubeconfig") }));
+  children.push(serve);
+  const command = (await serve.waitFor(/ kubeconfig ((?:[^\n]*\\\n)*[^\n]*)/))[1] ?? "";
+  const password = (await serve.waitFor(/Initial admin password[^\n]*: (\S+)/))[1] ?? "";
+  const issuerUrl = (await serve.waitFor(/issuer at (https:\S+)/))[1] ?? "";
+  const proxyUrl = (await serve.waitFor(/proxy at (https:\S+)/))[1] ?? "";
+
+  const userConfig = join(home, "user.kubeconfig");
+  const args = command.replace(/\\\n/g, " ").trim().split(/\s+/);
+  await promisify(execFile)("./node_modules/.bin/node", ["src/cli/main.ts", "kubeconfig", ...args, `--kubeconfig=${userConfig}`], { env: childEnv(home) });
+  const exec = (parse(await readFile(userConfig, "utf8")) as { users: { user: { exec: { command: string; args: string[] } } }[] }).users[0]?.user.exec;
+  assert.ok(exec, "the kubeconfig has an exec user");
+
+  const login = spawn(exec.command, [...exec.args, "--grant-type=device-code", `--token-cache-dir=${join(home, "cache")}`], { env: childEnv(home), stdio: ["ignore", "pipe", "pipe"] });
+  t.after(() => void login.kill("SIGKILL"));
+  let out = "";
+  let err = "";
+  login.stdout.on("data", (b: Buffer) => void (out += b.toString()));
+  login.stderr.on("data", (b: Buffer) => void (err += b.toString()));
+  const [, verification = "", userCode = ""] = await waitText(() => err, /visit (https:\S+) and enter the code (\S+)/);
+
+  const d = formDriver(fetchTrusting(await readFile(join(home, ".local", "state", "kubeward", "ca.crt"), "utf8")), issuerUrl);
+  const confirm = await d.post(...postOf(form(await d.get(verification), (f) => "user_code" in f), { user_code: userCode }));
+  const loginPage = await d.post(...postOf(form(confirm, (f) => f["confirm"] === "yes")));
+  const done = await d.post(...postOf(form(loginPage, (f) => "password" in f), { login: "admin@kubeward.local", password }));
+  assert.match(done.html, /signed in/i);
+  const [code] = await once(login, "exit");
+  assert.equal(code, 0, err);
+  const token = (JSON.parse(out) as { status: { token: string } }).status.token;
+
+  const res = await fetchTrusting(await readFile(join(home, ".local", "state", "kubeward", "ca.crt"), "utf8"))(`${proxyUrl}/api/v1/namespaces`, { headers: { authorization: `Bearer ${token}` } });
+  assert.equal(res.status, 200, await res.text());
+  const forwarded = upstream.requests.at(-1);
+  assert.deepEqual(forwarded?.values("impersonate-user"), ["admin@kubeward.local"]);
+  assert.ok(forwarded?.values("impersonate-group").includes("kubeward-admins"));
+});
+
+function postOf(f: { action: string; fields: Record<string, string> }, extra: Record<string, string> = {}): [string, Record<string, string>] {
+  return [f.action, { ...f.fields, ...extra }];
+}
