@@ -5,6 +5,8 @@ import { ConfigError } from "../../../../src/config/errors.ts";
 import { schemaProblems } from "../../../../src/issuer/connectors/config-problems.ts";
 import { checkLdapConfig, ldapConfigSchema, type LdapConfig } from "../../../../src/issuer/connectors/ldap/ldap-config.ts";
 import { createCertificateAuthority } from "../../../../src/pki/certificates.ts";
+import { createLogger } from "../../../../src/log/logger.ts";
+import { openConnector } from "../../../../src/issuer/connectors/registry.ts";
 
 const USERS = { baseDN: "ou=People,dc=example,dc=org", username: "uid", idAttr: "uid", emailAttr: "mail" };
 const base: LdapConfig = { host: "ldap.example.org", userSearch: USERS };
@@ -52,4 +54,16 @@ test("the URL follows Dex's ports: 636 for LDAPS, 389 for plain and StartTLS; ro
   const startTLS = await checkLdapConfig({ ...base, host: "[::1]:1389", startTLS: true, rootCAData: Buffer.from(ca.certPem).toString("base64") });
   assert.deepEqual([startTLS.url, startTLS.hostname, startTLS.startTLS, startTLS.caPem], ["ldap://[::1]:1389", "::1", true, ca.certPem]);
   assert.equal((await checkLdapConfig({ ...base, rootCAData: ca.certPem })).caPem, ca.certPem);
+});
+
+test("through the registry, every problem names the field in the user's file", async () => {
+  const deps = { clock: { now: () => 0 }, logger: createLogger({ level: "silent" }), fetch: globalThis.fetch };
+  const e = await openConnector({ type: "ldap", id: "corp", name: "Corp", config: { host: "ldap.example.org", startTLS: true, insecureNoSSL: true, userSearch: { ...USERS, scope: "all" } } }, deps, { path: "connectors[2]" })
+    .then(() => undefined, (err: unknown) => err);
+  assert.ok(e instanceof ConfigError, String(e));
+  assert.deepEqual(e.lines(), ['kubeward: connectors[2].config.userSearch.scope: must be sub or one (got "all")']);
+  const e2 = await openConnector({ type: "ldap", id: "corp", name: "Corp", config: { host: "ldap.example.org", startTLS: true, insecureNoSSL: true, userSearch: USERS } }, deps, { path: "connectors[2]" })
+    .then(() => undefined, (err: unknown) => err);
+  assert.ok(e2 instanceof ConfigError, String(e2));
+  assert.deepEqual(e2.lines(), ["kubeward: connectors[2].config.startTLS: cannot be combined with insecureNoSSL: true (which turns TLS off)"]);
 });

@@ -5,6 +5,8 @@ import { ConfigError } from "../../../../src/config/errors.ts";
 import { schemaProblems } from "../../../../src/issuer/connectors/config-problems.ts";
 import { checkSamlConfig, samlConfigSchema, type SamlConfig } from "../../../../src/issuer/connectors/saml/saml-config.ts";
 import { createCertificateAuthority } from "../../../../src/pki/certificates.ts";
+import { createLogger } from "../../../../src/log/logger.ts";
+import { openConnector } from "../../../../src/issuer/connectors/registry.ts";
 
 const base = { ssoURL: "https://idp.example.org/sso", usernameAttr: "uid", emailAttr: "mail" };
 const problems = (config: unknown) => schemaProblems(samlConfigSchema, config, "connectors[0].config").map((p) => `${p.path}: ${p.message}`).sort();
@@ -51,4 +53,15 @@ test("settings: certificates from base64 or PEM, NameID format names expanded, c
   const custom = await checkSamlConfig({ ...base, caData: certPem, nameIDPolicyFormat: "emailAddress", clockSkew: "2m" });
   assert.deepEqual([custom.nameIDFormat, custom.clockSkewMs], ["urn:oasis:names:tc:SAML:1.1:nameid-format:emailAddress", 120_000]);
   assert.equal((await checkSamlConfig({ ...base, caData: certPem, nameIDPolicyFormat: "urn:example:custom" })).nameIDFormat, "urn:example:custom");
+});
+
+test("through the registry, every problem names the field in the user's file", async () => {
+  const deps = { clock: { now: () => 0 }, logger: createLogger({ level: "silent" }), fetch: globalThis.fetch };
+  const e = await openConnector({ type: "saml", id: "okta", name: "Okta", config: { ...base, insecureSkipSignatureValidation: true } }, deps, { path: "connectors[3]" })
+    .then(() => undefined, (err: unknown) => err);
+  assert.ok(e instanceof ConfigError, String(e));
+  const [ca, skip, ...rest] = e.lines().sort();
+  assert.match(ca ?? "", /^kubeward: connectors\[3\]\.config\.ca: required/);
+  assert.match(skip ?? "", /^kubeward: connectors\[3\]\.config\.insecureSkipSignatureValidation: is not supported/);
+  assert.deepEqual(rest, []);
 });
