@@ -1,10 +1,11 @@
 /**
  * The zero-config first run of `kubeward serve` (no --config, HOME of its
  * own, no kubeconfig): the issuer serves, the proxy says in one line why it
- * is disabled, the admin password is shown exactly once, and the state
- * directory is owner-only.
+ * is disabled, the admin password is shown exactly once, the state
+ * directory is owner-only, and SIGTERM stops it cleanly.
  */
 import { test } from "node:test";
+import { once } from "node:events";
 import assert from "node:assert/strict";
 import { mkdtemp, readdir, rm, stat } from "node:fs/promises";
 import { tmpdir } from "node:os";
@@ -45,4 +46,9 @@ test("a zero-config first run shows the admin password once, disables the proxy 
   children.push(second);
   await second.waitFor(/proxy disabled/);
   assert.doesNotMatch(second.stdout(), /password/i);
+
+  const exited = once(second.process, "exit");
+  second.process.kill("SIGTERM");
+  assert.deepEqual(await exited, [0, null], "SIGTERM drains and exits 0");
+  assert.match(second.stderr(), /"msg":"stopped"/);
 });
