@@ -17,6 +17,9 @@ Commands:
   logout      Forget cached tokens and revoke the refresh token
   kubeconfig  Write a kubeconfig whose user runs 'kubeward login'
   rbac        Print the proxy's least-privilege ClusterRole and binding
+  revoke      Revoke a user's, a group's or everyone's tokens (admin API)
+  block       Block a user or group until lifted or for a while (admin API)
+  revocations List revocations and blocks in force, or lift one (admin API)
   version     Print the version
 
 Flags:
@@ -45,6 +48,9 @@ export async function run(args: readonly string[], io: CliIo): Promise<number> {
   if (command === "logout") return (await import("./logout.ts")).runLogout(rest, io);
   if (command === "kubeconfig") return (await import("./kubeconfig.ts")).runKubeconfig(rest, io);
   if (command === "rbac") return (await import("./rbac.ts")).runRbac(rest, io);
+  if (command === "revoke") return (await import("./revoke.ts")).runRevoke(rest, io);
+  if (command === "block") return (await import("./block.ts")).runBlock(rest, io);
+  if (command === "revocations") return (await import("./revocations.ts")).runRevocations(rest, io);
   if (command === undefined || command === "--help" || command === "-h" || command === "help") {
     (command === undefined ? io.stderr : io.stdout)(USAGE);
     return command === undefined ? EXIT.usage : EXIT.ok;
