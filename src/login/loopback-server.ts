@@ -41,24 +41,29 @@ export async function startLoopbackServer(addresses: readonly ListenAddress[]): 
   throw new ConfigError([{ path: "--listen-address", message: `no address could be bound: ${failures.join(", ")}` }]);
 }
 
+/** Serves redirects; one that arrives before anyone waits (an issuer that redirects at once) is kept for the next waiter. */
 function serve(server: Server): LoopbackServer {
   const waiting: Array<(cb: Callback) => void> = [];
+  const arrived: Callback[] = [];
   const held = new Set<ServerResponse>();
   server.on("request", (req: IncomingMessage, res: ServerResponse) => {
     const url = new URL(req.url ?? "/", "http://loopback");
-    const isRedirect = req.method === "GET" && (url.searchParams.has("code") || url.searchParams.has("error"));
-    const next = waiting.shift();
-    if (!isRedirect || next === undefined) {
+    if (req.method !== "GET" || !(url.searchParams.has("code") || url.searchParams.has("error"))) {
       res.writeHead(404, { "content-type": "text/plain" }).end("not found\n");
       return;
     }
     held.add(res);
-    next({ pathAndQuery: req.url ?? "/", respond: (ok, message) => { held.delete(res); page(res, ok, message); } });
+    const cb: Callback = { pathAndQuery: req.url ?? "/", respond: (ok, message) => { held.delete(res); page(res, ok, message); } };
+    const next = waiting.shift();
+    if (next === undefined) arrived.push(cb);
+    else next(cb);
   });
   return {
     port: (server.address() as AddressInfo).port,
     callback: (signal) =>
       new Promise<Callback>((resolve, reject) => {
+        const early = arrived.shift();
+        if (early !== undefined) return resolve(early);
         if (signal.aborted) return reject(signal.reason);
         const onAbort = () => reject(signal.reason);
         signal.addEventListener("abort", onAbort, { once: true });
