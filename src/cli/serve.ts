@@ -20,7 +20,7 @@ import { ensureInitialAdmin } from "../serve/admin.ts";
 import { buildIssuerPart, startIssuerPart, stopIssuerPart, type IssuerPart } from "../serve/issuer-part.ts";
 import { SERVE_FLAGS, loadServeConfig } from "../serve/load.ts";
 import { adminPasswordLine, listeningLines, movedLine, nextSteps, proxyDisabledSteps } from "../serve/messages.ts";
-import { DEFAULT_PROXY_PORT, prepareServe, type Prepared } from "../serve/prepare.ts";
+import { DEFAULT_PROXY_PORT, prepareServe, urlHost, type Prepared } from "../serve/prepare.ts";
 import type { ServeConfig } from "../serve/types.ts";
 import { VERSION } from "../version.ts";
 import { EXIT, type CliIo } from "./io.ts";
@@ -77,30 +77,37 @@ function selfCommand(): string {
   return `${process.execPath} ${resolve(script)}`;
 }
 
-/** Starts the issuer, creates the initial admin once, starts the proxy, then says where everything is. */
+/** Starts the proxy, its authenticator and ops servers; says where it listens and whether its port moved. */
+async function startProxyPart(p: ProxyPart, config: ServeConfig, logger: Logger): Promise<{ url: string; upstream: string; moved?: string }> {
+  p.authenticator.start().catch((e: unknown) => logger.error({ reason: e instanceof Error ? e.message : String(e) }, "authenticator failed to start"));
+  const address = await p.server.listen();
+  await p.ops.listen();
+  const url = `https://${urlHost(address.address)}:${address.port}`;
+  const moved = config.proxy.securePort === undefined && address.port !== DEFAULT_PROXY_PORT ? movedLine("proxy", DEFAULT_PROXY_PORT, address.port) : undefined;
+  return { url, upstream: p.config.upstream.server, ...(moved !== undefined ? { moved } : {}) };
+}
+
+/** Starts the issuer, creates the initial admin once, starts the proxy, then says where everything is and what to do next. */
 export async function startParts(config: ServeConfig, prepared: Prepared, parts: Parts, io: CliIo): Promise<void> {
   await startIssuerPart(parts.issuer, prepared.issuerListen);
   const admin = config.initialAdmin;
   if (admin !== undefined) await ensureInitialAdmin(parts.issuer.storage, admin, (password) => io.stdout(adminPasswordLine(admin, password)));
-  const moved: string[] = [];
-  if (prepared.issuerListen.port !== config.issuerListen.port) moved.push(movedLine("issuer", config.issuerListen.port, prepared.issuerListen.port));
-  let proxyLine: { url: string; upstream: string } | { disabled: string } = "disabled" in prepared.proxy ? prepared.proxy : { disabled: "" };
-  if (parts.proxy) {
-    const p = parts.proxy;
-    p.authenticator.start().catch((e: unknown) => parts.logger.error({ reason: e instanceof Error ? e.message : String(e) }, "authenticator failed to start"));
-    const address = await p.server.listen();
-    await p.ops.listen();
-    if (config.proxy.securePort === undefined && address.port !== DEFAULT_PROXY_PORT) moved.push(movedLine("proxy", DEFAULT_PROXY_PORT, address.port));
-    proxyLine = { url: `https://${address.family === "IPv6" ? `[${address.address}]` : address.address}:${address.port}`, upstream: p.config.upstream.server };
-  }
-  parts.logger.info({ issuer: prepared.issuerUrl, proxy: "url" in proxyLine ? proxyLine.url : "disabled", version: VERSION }, "kubeward serve listening");
-  io.stdout(listeningLines({ issuerUrl: prepared.issuerUrl, stateDir: config.stateDir, proxy: proxyLine, moved }));
-  if ("url" in proxyLine) {
-    const issuerCaFile = config.issuerTls ? config.issuerCaFile : prepared.caFile;
-    io.stdout(nextSteps({ kubeward: selfCommand(), issuerUrl: prepared.issuerUrl, proxyUrl: proxyLine.url, caFile: prepared.caFile, clientId: config.clients[0]?.id ?? "", ...(issuerCaFile !== undefined ? { issuerCaFile } : {}), ...(admin ? { admin } : {}) }));
-  } else {
+  const proxy = parts.proxy ? await startProxyPart(parts.proxy, config, parts.logger) : undefined;
+  const moved = [
+    ...(prepared.issuerListen.port !== config.issuerListen.port ? [movedLine("issuer", config.issuerListen.port, prepared.issuerListen.port)] : []),
+    ...(proxy?.moved !== undefined ? [proxy.moved] : []),
+  ];
+  parts.logger.info({ issuer: prepared.issuerUrl, proxy: proxy?.url ?? "disabled", version: VERSION }, "kubeward serve listening");
+  io.stdout(listeningLines({ issuerUrl: prepared.issuerUrl, stateDir: config.stateDir, proxy: proxy ?? { disabled: "disabled" in prepared.proxy ? prepared.proxy.disabled : "" }, moved }));
+  if (proxy === undefined) {
     io.stdout(proxyDisabledSteps());
+    return;
   }
+  const issuerCaFile = config.issuerTls ? config.issuerCaFile : prepared.caFile;
+  io.stdout(nextSteps({
+    kubeward: selfCommand(), issuerUrl: prepared.issuerUrl, proxyUrl: proxy.url, caFile: prepared.caFile, clientId: config.clients[0]?.id ?? "",
+    ...(issuerCaFile !== undefined ? { issuerCaFile } : {}), ...(admin ? { admin } : {}),
+  }));
 }
 
 /** Drains the proxy, stops the ops servers and the authenticator, then the issuer and its storage. */

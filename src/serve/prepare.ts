@@ -29,7 +29,8 @@ export interface Prepared {
   readonly proxy: ProxyPart;
 }
 
-function urlHost(host: string): string {
+/** A bound address as a URL host: the wildcard addresses become loopback, IPv6 gets brackets. */
+export function urlHost(host: string): string {
   if (host === "0.0.0.0" || host === "::") return "127.0.0.1";
   return isIP(host) === 6 ? `[${host}]` : host;
 }
