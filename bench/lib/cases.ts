@@ -1,0 +1,50 @@
+/**
+ * The measured cases shared by the proxy suites: a wrk run against one
+ * target with its process's CPU and peak RSS, and N open watches with the
+ * target's RSS while they are open.
+ */
+import { readFileSync } from "node:fs";
+import { join } from "node:path";
+import { measure, peakRssMb, resetPeak, rssMb } from "./proc-stats.ts";
+import { runWrk, type WrkRun } from "./wrk.ts";
+import { REPO, NODE, waitFor, type BenchEnv } from "./env.ts";
+import type { Row } from "./report.ts";
+import type { Target } from "./targets.ts";
+
+/** Runs wrk against `target` and returns the row. */
+export async function wrkRow(suite: Row["suite"], name: string, target: Target, path: string, run: Omit<WrkRun, "url">): Promise<Row> {
+  const { result, cpuS, peakRssMb: peak } = await measure(target.pid, () => runWrk({ ...run, url: `${target.url}${path}` }));
+  return {
+    suite, case: name, target: target.name, rps: result.rps, p50Ms: result.p50Ms, p99Ms: result.p99Ms, cpuS, peakRssMb: peak,
+    errors: result.non2xx + result.socketErrors,
+  };
+}
+
+/** The target's resident memory now, as a row. */
+export function idleRow(suite: Row["suite"], name: string, target: Target): Row {
+  return { suite, case: name, target: target.name, rssMb: rssMb(target.pid), peakRssMb: peakRssMb(target.pid) };
+}
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+/** Opens `count` watches through `target` from a separate client process; reads the target's RSS while they are open. */
+export async function watchRow(env: BenchEnv, target: Target, count: number, token: string): Promise<Row> {
+  const name = `${count} open watches`;
+  resetPeak(target.pid);
+  const url = `${target.url}/api/v1/namespaces/default/configmaps?watch=1`;
+  const client = env.spawn(`watch-${target.name}-${count}`, NODE, [join(REPO, "bench", "servers", "watch-client.ts"), url, String(count), token, env.caFile]);
+  try {
+    let opened = "";
+    await waitFor(`${count} watches through ${target.name}`, async () => {
+      opened = /^open (\d+) (\d+)$/m.exec(readFileSync(client.logFile, "utf8"))?.[2] ?? "";
+      return opened !== "";
+    }, 180_000, client);
+    await sleep(2000);
+    return { suite: "watch", case: name, target: target.name, rssMb: rssMb(target.pid), peakRssMb: peakRssMb(target.pid), note: `opened in ${(Number(opened) / 1000).toFixed(1)} s` };
+  } catch (error) {
+    return { suite: "watch", case: name, target: target.name, note: `failed: ${(error as Error).message.split("\n")[0]}` };
+  } finally {
+    await client.stop(3000);
+    await sleep(2000);
+  }
+}

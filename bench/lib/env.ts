@@ -1,0 +1,90 @@
+/**
+ * The benchmark's workspace: a temporary directory, one CA with a loopback
+ * serving certificate, free ports, and child processes started in their own
+ * process groups (via the test harness) that stop() ends, even on failure.
+ */
+import { mkdtempSync, rmSync, writeFileSync, readFileSync } from "node:fs";
+import { createServer } from "node:net";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { once } from "node:events";
+import { createCertificateAuthority, issueCertificate } from "../../src/pki/certificates.ts";
+import { startProcess, type ChildHandle } from "../../test/fixtures/cluster/process.ts";
+
+export const REPO = join(import.meta.dirname, "..", "..");
+export const NODE = process.execPath;
+
+/** Files and helpers shared by the suites. */
+export interface BenchEnv {
+  readonly dir: string;
+  /** CA that signed the serving certificate below. */
+  readonly caFile: string;
+  readonly caPem: string;
+  /** A serving certificate for 127.0.0.1. */
+  readonly certFile: string;
+  readonly keyFile: string;
+  /** Writes `content` to a file in the workspace and returns its path. */
+  file(name: string, content: string): string;
+  /** Starts `bin args` in its own process group, logging into the workspace; stopped by stop(). */
+  spawn(name: string, bin: string, args: readonly string[]): ChildHandle;
+  /** Registers a cleanup step that stop() runs (last registered, first run). */
+  onStop(step: () => Promise<void> | void): void;
+  stop(): Promise<void>;
+}
+
+/** A port free on 127.0.0.1 right now. */
+export async function freePort(): Promise<number> {
+  const s = createServer().listen(0, "127.0.0.1");
+  await once(s, "listening");
+  const { port } = s.address() as { port: number };
+  s.close();
+  await once(s, "close");
+  return port;
+}
+
+/** Creates the workspace; keep it with KUBEWARD_BENCH_KEEP=1 to read the children's logs. */
+export async function createBenchEnv(): Promise<BenchEnv> {
+  const dir = mkdtempSync(join(tmpdir(), "kubeward-bench-"));
+  const steps: Array<() => Promise<void> | void> = [];
+  const file = (name: string, content: string) => {
+    const path = join(dir, name);
+    writeFileSync(path, content, { mode: 0o600 });
+    return path;
+  };
+  const ca = await createCertificateAuthority("kubeward bench CA");
+  const leaf = await issueCertificate(ca, { commonName: "127.0.0.1", hosts: ["127.0.0.1"], usage: "server" });
+  return {
+    dir, caPem: ca.certPem, caFile: file("ca.pem", ca.certPem), certFile: file("serving.pem", leaf.certPem), keyFile: file("serving.key", leaf.keyPem),
+    file,
+    spawn(name, bin, args) {
+      const child = startProcess(name, bin, args, dir);
+      steps.push(() => child.stop(3000));
+      return child;
+    },
+    onStop: (step) => void steps.push(step),
+    async stop() {
+      for (const step of steps.reverse()) await Promise.resolve().then(step).catch(() => undefined);
+      steps.length = 0;
+      if (process.env["KUBEWARD_BENCH_KEEP"] !== "1") rmSync(dir, { recursive: true, force: true });
+    },
+  };
+}
+
+/** Polls `probe` until it is true or `timeoutMs` passes; the error names `what` and shows `log`'s tail. */
+export async function waitFor(what: string, probe: () => Promise<boolean>, timeoutMs: number, child?: ChildHandle): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (Date.now() < deadline) {
+    if (await probe().catch(() => false)) return;
+    await new Promise((r) => setTimeout(r, 200));
+  }
+  const log = child === undefined ? "" : `\n--- ${child.logFile}\n${readLog(child.logFile)}`;
+  throw new Error(`${what} not ready after ${timeoutMs} ms${log}`);
+}
+
+function readLog(path: string): string {
+  try {
+    return readFileSync(path, "utf8").split("\n").slice(-20).join("\n");
+  } catch {
+    return "(no log)";
+  }
+}

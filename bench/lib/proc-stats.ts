@@ -1,0 +1,48 @@
+/**
+ * What one process costs, read from /proc: CPU seconds (utime + stime),
+ * current RSS (VmRSS) and peak RSS (VmHWM), which can be reset between cases.
+ */
+import { readFileSync, writeFileSync } from "node:fs";
+
+const TICKS_PER_SECOND = 100;
+
+/** CPU seconds the process has used so far (user + system). */
+export function cpuSeconds(pid: number): number {
+  const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
+  // Fields after the command name, which sits in parentheses and may hold spaces.
+  const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+  return (Number(fields[11]) + Number(fields[12])) / TICKS_PER_SECOND;
+}
+
+function statusKb(pid: number, key: string): number {
+  const line = readFileSync(`/proc/${pid}/status`, "utf8").split("\n").find((l) => l.startsWith(`${key}:`));
+  return line === undefined ? Number.NaN : Number.parseInt(line.slice(key.length + 1), 10);
+}
+
+/** Resident set size now, in MB. */
+export function rssMb(pid: number): number {
+  return statusKb(pid, "VmRSS") / 1024;
+}
+
+/** Peak resident set size since start or since {@link resetPeak}, in MB. */
+export function peakRssMb(pid: number): number {
+  return statusKb(pid, "VmHWM") / 1024;
+}
+
+/** Resets VmHWM to the current RSS (Linux clear_refs "5"); false where not permitted. */
+export function resetPeak(pid: number): boolean {
+  try {
+    writeFileSync(`/proc/${pid}/clear_refs`, "5");
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** CPU and peak RSS of `pid` while `work` runs. */
+export async function measure<T>(pid: number, work: () => Promise<T>): Promise<{ result: T; cpuS: number; peakRssMb: number }> {
+  resetPeak(pid);
+  const before = cpuSeconds(pid);
+  const result = await work();
+  return { result, cpuS: cpuSeconds(pid) - before, peakRssMb: peakRssMb(pid) };
+}

@@ -1,0 +1,54 @@
+/**
+ * `npm run bench`: kubeward against its peers, side by side in one run on one
+ * machine, printed as a markdown table and saved under bench/results/.
+ * Flags: --only proxy,churn,watch   --seconds N
+ *        --concurrency 1,16,128   --watches 1000,5000   --churn-tokens N
+ *        --cpu-prof (a V8 profile of kubeward proxy into bench/results/)
+ */
+import { parseArgs } from "node:util";
+import { join } from "node:path";
+import { createBenchEnv, REPO } from "./lib/env.ts";
+import { machineFacts, markdownTable, writeResults, type Row } from "./lib/report.ts";
+import { runProxySuite, startIdentity } from "./proxy.ts";
+
+const ALL = ["proxy", "churn", "watch"];
+
+const { values } = parseArgs({
+  options: {
+    only: { type: "string", default: ALL.join(",") },
+    seconds: { type: "string", default: "5" },
+    concurrency: { type: "string", default: "1,16,128" },
+    watches: { type: "string", default: "1000,5000" },
+    "churn-tokens": { type: "string", default: "20000" },
+    "cpu-prof": { type: "boolean", default: false },
+  },
+});
+
+const numbers = (s: string) => s.split(",").map((x) => Number.parseInt(x, 10)).filter((n) => n > 0);
+const cases = new Set(values.only.split(","));
+for (const c of cases) if (!ALL.includes(c)) throw new Error(`--only: unknown case "${c}" (known: ${ALL.join(", ")})`);
+const seconds = Number(values.seconds);
+
+const machine = machineFacts();
+console.log(`kubeward bench: ${machine.cpuModel}, ${machine.cores} cores, Node ${machine.node}, ${machine.go}, load average ${machine.loadAverageAtStart.join(" ")}`);
+const rows: Row[] = [];
+const log = (row: Row) => {
+  rows.push(row);
+  console.log(`  ${row.suite} | ${row.case} | ${row.target}: ${row.rps === undefined ? "" : `${row.rps.toFixed(0)} req/s p99 ${row.p99Ms?.toFixed(2)} ms `}${row.rssMb === undefined ? "" : `RSS ${row.rssMb.toFixed(0)} MB `}${row.note ?? ""}`);
+};
+
+const env = await createBenchEnv();
+const stopAll = () => void env.stop().finally(() => process.exit(130));
+process.once("SIGINT", stopAll);
+process.once("SIGTERM", stopAll);
+try {
+  const id = await startIdentity(env);
+  if (cases.has("proxy") || cases.has("churn") || cases.has("watch")) {
+    const cpuProfDir = values["cpu-prof"] ? join(REPO, "bench", "results") : undefined;
+    await runProxySuite(env, id, { seconds, concurrency: numbers(values.concurrency), churnTokens: Number(values["churn-tokens"]), watches: numbers(values.watches), cases, ...(cpuProfDir === undefined ? {} : { cpuProfDir }) }, log);
+  }
+} finally {
+  await env.stop();
+}
+console.log(`\n${markdownTable(rows)}\n`);
+console.log(`results: ${writeResults(machine, process.argv.slice(2), rows)}`);

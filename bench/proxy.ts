@@ -1,0 +1,92 @@
+/**
+ * The proxy suites: direct, kube-oidc-proxy and kubeward in front of one
+ * fixed-response upstream (GET of a small object and a 500-item list at fixed
+ * concurrency, token churn, open watches) with one issuer and one token set.
+ */
+import { writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { startTestIssuer, type TestIssuer } from "../test/tools/test-issuer.ts";
+import { idleRow, watchRow, wrkRow } from "./lib/cases.ts";
+import type { BenchEnv } from "./lib/env.ts";
+import type { Row } from "./lib/report.ts";
+import { kubeOidcProxyBinary, startFixedUpstream, startKubeOidcProxy, startKubeward, type OidcSettings, type Target, type Upstream } from "./lib/targets.ts";
+import { runWrk } from "./lib/wrk.ts";
+
+/** What to run; see bench/main.ts for the flags. */
+export interface ProxyOptions {
+  readonly seconds: number;
+  readonly concurrency: readonly number[];
+  readonly churnTokens: number;
+  readonly watches: readonly number[];
+  readonly cases: ReadonlySet<string>;
+  /** Directory for a V8 CPU profile of kubeward proxy, when set. */
+  readonly cpuProfDir?: string;
+}
+
+export const SMALL_PATH = "/api/v1/namespaces/default/configmaps/small";
+export const LIST_PATH = "/api/v1/namespaces/default/configmaps";
+
+/** The shared issuer and token every suite uses. */
+export interface Identity {
+  readonly issuer: TestIssuer;
+  readonly oidc: OidcSettings;
+  readonly token: string;
+}
+
+/** Starts the issuer and mints the long-lived token (sub bench-user, group bench). */
+export async function startIdentity(env: BenchEnv): Promise<Identity> {
+  const issuer = await startTestIssuer({ alg: "RS256", audience: "kubeward" });
+  env.onStop(() => issuer.stop());
+  const oidc = { issuerUrl: issuer.url, clientId: "kubeward", caFile: env.file("issuer-ca.pem", issuer.caPem) };
+  return { issuer, oidc, token: mintFor(issuer) };
+}
+
+function mintFor(issuer: TestIssuer): string {
+  const now = Math.floor(Date.now() / 1000);
+  return issuer.mint({ sub: "bench-user", groups: ["bench"], iat: now, exp: now + 4 * 3600 });
+}
+
+/** Starts kube-oidc-proxy (when built) and kubeward in front of `upstream`. */
+export async function startProxies(env: BenchEnv, id: Identity, upstream: Upstream, label: string, cpuProfDir?: string): Promise<Target[]> {
+  const out: Target[] = [];
+  const bin = kubeOidcProxyBinary();
+  if (bin !== undefined) out.push(await startKubeOidcProxy(env, bin, id.oidc, upstream, id.token, label));
+  const prof = cpuProfDir === undefined ? [] : ["--cpu-prof", `--cpu-prof-dir=${cpuProfDir}`];
+  out.push(await startKubeward(env, id.oidc, upstream, id.token, label, prof));
+  return out;
+}
+
+async function warmUp(targets: readonly Target[], token: string): Promise<void> {
+  for (const t of targets) await runWrk({ url: `${t.url}${SMALL_PATH}`, connections: 16, seconds: 2, auth: { token } });
+}
+
+async function churn(env: BenchEnv, id: Identity, targets: readonly Target[], opts: ProxyOptions, log: (row: Row) => void): Promise<void> {
+  const started = Date.now();
+  const tokens = Array.from({ length: opts.churnTokens }, () => mintFor(id.issuer));
+  const tokensFile = join(env.dir, "churn-tokens.txt");
+  writeFileSync(tokensFile, `${tokens.join("\n")}\n`);
+  const note = `${opts.churnTokens} distinct tokens (minted in ${((Date.now() - started) / 1000).toFixed(0)} s), one per request, wrapping`;
+  for (const t of targets) log({ ...await wrkRow("proxy", "GET small, new token each request, c=16", t, SMALL_PATH, { connections: 16, seconds: opts.seconds, auth: { tokensFile } }), note });
+}
+
+/** Runs the fixed-upstream proxy cases; every row goes to `log` as soon as it is measured. */
+export async function runProxySuite(env: BenchEnv, id: Identity, opts: ProxyOptions, log: (row: Row) => void): Promise<void> {
+  const upstream = await startFixedUpstream(env);
+  const proxies = await startProxies(env, id, upstream, "fixed", opts.cpuProfDir);
+  const targets: Target[] = [upstream, ...proxies];
+  for (const t of targets) log({ ...idleRow("proxy", "idle after start", t), note: t.name === "direct" ? "the upstream process" : "" });
+  await warmUp(targets, id.token);
+  const auth = { token: id.token };
+  if (opts.cases.has("proxy")) {
+    for (const [what, path] of [["GET small", SMALL_PATH], ["LIST 500", LIST_PATH]] as const) {
+      for (const c of opts.concurrency) {
+        for (const t of targets) log(await wrkRow("proxy", `${what}, c=${c}`, t, path, { connections: c, seconds: opts.seconds, auth }));
+      }
+    }
+    for (const t of targets) log(idleRow("proxy", "idle after load", t));
+  }
+  if (opts.cases.has("churn")) await churn(env, id, targets, opts, log);
+  if (opts.cases.has("watch")) {
+    for (const n of opts.watches) for (const t of targets) log(await watchRow(env, t, n, id.token));
+  }
+}

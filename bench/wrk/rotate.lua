@@ -1,0 +1,18 @@
+-- wrk script for token churn: every request carries the next of the tokens
+-- listed one a line in BENCH_TOKENS_FILE, so each is seen fresh until the list wraps.
+local tokens = {}
+for line in io.lines(os.getenv("BENCH_TOKENS_FILE")) do tokens[#tokens + 1] = line end
+local next_index = 0
+
+request = function()
+  next_index = next_index % #tokens + 1
+  return wrk.format(nil, nil, { ["Authorization"] = "Bearer " .. tokens[next_index], ["Accept"] = "application/json" })
+end
+
+done = function(summary, latency, requests)
+  local e = summary.errors
+  io.write(string.format(
+    '{"requests":%d,"durationUs":%d,"p50Us":%d,"p99Us":%d,"non2xx":%d,"socketErrors":%d}\n',
+    summary.requests, summary.duration, latency:percentile(50), latency:percentile(99),
+    e.status, e.connect + e.read + e.write + e.timeout))
+end
