@@ -37,3 +37,24 @@ test("the timeout aborts the question", async () => {
   const { prompt } = setup();
   await assert.rejects(prompt.line("Enter the code: ", AbortSignal.timeout(50)), (e: Error) => e.name === "TimeoutError");
 });
+
+test("on a real terminal (a pty from util-linux script) the typed password is not echoed", async () => {
+  const { spawn } = await import("node:child_process");
+  const { once } = await import("node:events");
+  const program = `import { terminalPrompt } from ${JSON.stringify(new URL("../../../src/login/prompt.ts", import.meta.url).href)};
+const p = terminalPrompt(process.stdin, (t) => process.stderr.write(t));
+const v = await p.secret("Password: ", AbortSignal.timeout(5000));
+process.stderr.write("[got " + v.length + " characters]\\n");
+process.exit(0);`;
+  const child = spawn("script", ["-qfec", `${process.execPath} --input-type=module -e '${program.replaceAll("'", "'\\''")}'`, "/dev/null"], { stdio: ["pipe", "pipe", "pipe"] });
+  let out = "";
+  child.stdout.setEncoding("utf8").on("data", (d: string) => {
+    out += d;
+    if (out.includes("Password: ") && !child.stdin.writableEnded) child.stdin.end("hunter2\r");
+  });
+  const [code] = await once(child, "close");
+  assert.equal(code, 0, out);
+  assert.match(out, /Password: /);
+  assert.match(out, /\[got 7 characters\]/);
+  assert.doesNotMatch(out, /hunter2/);
+});
