@@ -146,6 +146,10 @@ function combinationProblems(config: LdapConfig, problems: Problems): void {
   if (config.rootCA !== undefined && config.rootCAData !== undefined) problems.add("rootCAData", "give either rootCA or rootCAData, not both");
   if ((config.bindDN === undefined) !== (config.bindPW === undefined)) problems.add(config.bindDN === undefined ? "bindDN" : "bindPW", "bindDN and bindPW go together");
   if (config.userSearch.emailAttr === undefined && config.userSearch.emailSuffix === undefined) problems.add("userSearch.emailAttr", "required (or set userSearch.emailSuffix)");
+  const gs = config.groupSearch;
+  if (gs?.nestedGroups !== undefined && !gs.userMatchers.some((m) => m.userAttr === "DN")) {
+    problems.add("groupSearch.nestedGroups", "needs a userMatchers entry with userAttr: DN (groups name their member groups by DN)");
+  }
 }
 
 async function caPem(config: LdapConfig, problems: Problems): Promise<string | undefined> {

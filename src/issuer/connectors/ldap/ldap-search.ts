@@ -98,8 +98,9 @@ async function nestedGroups(client: Client, gs: LdapGroupSearch, found: Map<stri
 export async function groupsOf(client: Client, config: LdapConfig, user: Entry, scopes: Scopes): Promise<string[]> {
   const gs = config.groupSearch;
   if (gs === undefined || !scopes.groups) return [];
-  const rule = gs.nestedGroups === "inChain" ? MATCHING_RULE_IN_CHAIN : undefined;
-  const matches = gs.userMatchers.flatMap((m) => values(user, m.userAttr).map((v) => equalityFilter(m.groupAttr, v, rule)));
+  // The in-chain rule follows DN-valued links only, so it applies to the DN matchers.
+  const ruleFor = (userAttr: string) => (gs.nestedGroups === "inChain" && userAttr === "DN" ? MATCHING_RULE_IN_CHAIN : undefined);
+  const matches = gs.userMatchers.flatMap((m) => values(user, m.userAttr).map((v) => equalityFilter(m.groupAttr, v, ruleFor(m.userAttr))));
   const found = new Map((await searchGroups(client, gs, matches)).map((g) => [g.dn, g]));
   if (gs.nestedGroups === "search") await nestedGroups(client, gs, found);
   return [...new Set([...found.values()].flatMap((g) => values(g, gs.nameAttr)))].sort();

@@ -9,7 +9,7 @@ import { Client, InvalidCredentialsError, ResultCodeError } from "ldapts";
 import { KubewardError, isKubewardError } from "../../../errors.ts";
 import type { LdapConfig, LdapTarget } from "./ldap-config.ts";
 
-/** Seconds before a connection attempt or an operation is abandoned. */
+/** Milliseconds before a connection attempt or an operation is abandoned. */
 const TIMEOUT_MS = 10_000;
 
 function tlsOptions(config: LdapConfig, target: LdapTarget): ConnectionOptions {

@@ -59,7 +59,7 @@ class SamlConnector implements CallbackConnector {
     if (this.#config.checkIdPReachable !== false) await this.#probe();
     const acsURL = this.#config.redirectURI ?? callbackURL;
     const requestID = `_${randomBytes(20).toString("hex")}`;
-    const saml = samlFor(this.#config, this.#settings, acsURL, this.#config.entityIssuer ?? acsURL, requestID);
+    const saml = samlFor(this.#config, this.#settings, acsURL, this.#config.entityIssuer ?? acsURL, requestID, this.#clock.now());
     const url = await saml.getAuthorizeUrlAsync(state, undefined, {});
     return { url, saved: { requestID, state } };
   }

@@ -28,9 +28,9 @@ function invalid(detail: string): KubewardError {
   return new KubewardError("connector_callback_invalid", `saml connector: ${detail}`);
 }
 
-/** A cache that knows exactly one outstanding request: the one this login sent. */
-function oneRequest(requestID: string): CacheProvider {
-  const item = { value: new Date().toISOString(), createdAt: Date.now() };
+/** A cache that knows exactly one outstanding request: the one this login sent (its age is the issuer's business). */
+function oneRequest(requestID: string, now: number): CacheProvider {
+  const item = { value: new Date(now).toISOString(), createdAt: now };
   return {
     saveAsync: () => Promise.resolve(item),
     getAsync: (key) => Promise.resolve(key === requestID ? item.value : null),
@@ -39,7 +39,7 @@ function oneRequest(requestID: string): CacheProvider {
 }
 
 /** The node-saml instance for one login, with kubeward's settings. */
-export function samlFor(config: SamlConfig, settings: SamlSettings, acsURL: string, entityID: string, requestID: string): SAML {
+export function samlFor(config: SamlConfig, settings: SamlSettings, acsURL: string, entityID: string, requestID: string, now: number): SAML {
   return new SAML({
     idpCert: [...settings.idpCerts],
     issuer: entityID,
@@ -51,7 +51,7 @@ export function samlFor(config: SamlConfig, settings: SamlSettings, acsURL: stri
     wantAuthnResponseSigned: false,
     wantAssertionsSigned: false,
     validateInResponseTo: ValidateInResponseTo.always,
-    cacheProvider: oneRequest(requestID),
+    cacheProvider: oneRequest(requestID, now),
     generateUniqueId: () => requestID,
     disableRequestedAuthnContext: true,
   });
@@ -107,7 +107,7 @@ function checkAssertion(assertion: XmlNode | undefined, config: SamlConfig, sett
 export async function validateResponse(samlResponse: string, config: SamlConfig, settings: SamlSettings, expect: ResponseExpectations, replay: ReplayGuard): Promise<Profile> {
   let profile: Profile | null;
   try {
-    ({ profile } = await samlFor(config, settings, expect.acsURL, expect.entityID, expect.requestID).validatePostResponseAsync({ SAMLResponse: samlResponse }));
+    ({ profile } = await samlFor(config, settings, expect.acsURL, expect.entityID, expect.requestID, expect.now).validatePostResponseAsync({ SAMLResponse: samlResponse }));
   } catch (e) {
     throw new KubewardError("connector_callback_invalid", `saml connector: ${e instanceof Error ? e.message : String(e)}`, { cause: e });
   }

@@ -67,3 +67,11 @@ test("through the registry, every problem names the field in the user's file", a
   assert.ok(e2 instanceof ConfigError, String(e2));
   assert.deepEqual(e2.lines(), ["kubeward: connectors[2].config.startTLS: cannot be combined with insecureNoSSL: true (which turns TLS off)"]);
 });
+
+test("nested groups need a DN matcher", async () => {
+  const groupSearch = { baseDN: "ou=Groups,dc=example,dc=org", nameAttr: "cn", userMatchers: [{ userAttr: "uid", groupAttr: "memberUid" }], nestedGroups: "search" as const };
+  assert.deepEqual(await checked({ ...base, groupSearch }), [
+    "groupSearch.nestedGroups: needs a userMatchers entry with userAttr: DN (groups name their member groups by DN)",
+  ]);
+  assert.deepEqual(await checked({ ...base, groupSearch: { ...groupSearch, userMatchers: [...groupSearch.userMatchers, { userAttr: "DN", groupAttr: "member" }] } }), []);
+});
