@@ -38,7 +38,7 @@ ${flagLines(SERVE_FLAGS).join("\n")}
 `;
 
 /** The proxy and what serves beside it; absent when the proxy part is disabled. */
-interface ProxyPart {
+interface RunningProxy {
   readonly config: ProxyConfig;
   readonly authenticator: TokenAuthenticator;
   readonly server: ProxyServer;
@@ -50,10 +50,10 @@ interface Parts {
   readonly logger: Logger;
   readonly metrics: Metrics;
   readonly issuer: IssuerPart;
-  readonly proxy: ProxyPart | undefined;
+  readonly proxy: RunningProxy | undefined;
 }
 
-function buildProxyPart(config: ProxyConfig, issuer: IssuerPart, logger: Logger, metrics: Metrics): ProxyPart {
+function buildProxyPart(config: ProxyConfig, issuer: IssuerPart, logger: Logger, metrics: Metrics): RunningProxy {
   const authenticator = createAuthenticator(config.oidc, { clock: systemClock, logger, metrics });
   const server = createProxyServer(config, { authenticator, logger, metrics, clock: systemClock });
   const ops = createOpsServers(config, { metrics, ready: () => issuer.issuer.ready() && server.ready(), logger });
@@ -78,7 +78,7 @@ function selfCommand(): string {
 }
 
 /** Starts the proxy, its authenticator and ops servers; says where it listens and whether its port moved. */
-async function startProxyPart(p: ProxyPart, config: ServeConfig, logger: Logger): Promise<{ url: string; upstream: string; moved?: string }> {
+async function startProxyPart(p: RunningProxy, config: ServeConfig, logger: Logger): Promise<{ url: string; upstream: string; moved?: string }> {
   p.authenticator.start().catch((e: unknown) => logger.error({ reason: e instanceof Error ? e.message : String(e) }, "authenticator failed to start"));
   const address = await p.server.listen();
   await p.ops.listen();
