@@ -1,5 +1,7 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
+import { spawn } from "node:child_process";
+import { once } from "node:events";
 import { PassThrough } from "node:stream";
 import { terminalPrompt } from "../../../src/login/prompt.ts";
 import { isKubewardError } from "../../../src/errors.ts";
@@ -39,8 +41,6 @@ test("the timeout aborts the question", async () => {
 });
 
 test("on a real terminal (a pty from util-linux script) the typed password is not echoed", async () => {
-  const { spawn } = await import("node:child_process");
-  const { once } = await import("node:events");
   const program = `import { terminalPrompt } from ${JSON.stringify(new URL("../../../src/login/prompt.ts", import.meta.url).href)};
 const p = terminalPrompt(process.stdin, (t) => process.stderr.write(t));
 const v = await p.secret("Password: ", AbortSignal.timeout(5000));
