@@ -116,9 +116,9 @@ async function follow(url: string, jar: Map<string, string>, init: RequestInit =
     const cookie = [...jar].map(([k, v]) => `${k}=${v}`).join("; ");
     const res = await fetch(current, { ...request, redirect: "manual", headers: { ...(request.headers as Record<string, string> | undefined), cookie } });
     for (const c of res.headers.getSetCookie()) {
-      const [pair] = c.split(";");
-      const [k, v] = (pair ?? "").split("=");
-      if (k !== undefined && v !== undefined) jar.set(k.trim(), v.trim());
+      const pair = c.split(";")[0] ?? "";
+      const at = pair.indexOf("=");
+      if (at > 0) jar.set(pair.slice(0, at).trim(), pair.slice(at + 1).trim());
     }
     const location = res.headers.get("location");
     if (location === null) return { url: current, body: await res.text() };
