@@ -55,8 +55,14 @@ export function isInvalidCredentials(e: unknown): boolean {
  */
 export function ldapError(e: unknown, doing: string): KubewardError {
   if (isKubewardError(e)) return e;
+  return new KubewardError("connector_unavailable", `ldap connector: ${doing}: ${describe(e)}`, { cause: e });
+}
+
+/** An LDAP result, a socket error (ECONNREFUSED, ETIMEDOUT…) or a TLS one (certificate codes), said as such. */
+function describe(e: unknown): string {
   const message = e instanceof Error ? e.message : String(e);
   const code = (e as { code?: unknown }).code;
-  const what = e instanceof ResultCodeError ? `LDAP result ${e.code}: ${message}` : typeof code === "string" ? `${code}: ${message}` : message;
-  return new KubewardError("connector_unavailable", `ldap connector: ${doing}: ${what}`, { cause: e });
+  if (e instanceof ResultCodeError) return `LDAP result ${e.code}: ${message}`;
+  if (typeof code !== "string") return message;
+  return /^E[A-Z]+$/.test(code) ? `no connection to the directory (${code}: ${message})` : `TLS failure (${code}: ${message})`;
 }
