@@ -134,7 +134,12 @@ function buildServer(ctx: HandlerContext, { cert, key }: ServingCertificate): Ht
     if (socket.alpnProtocol !== "h2") drain.addSocket(socket as Socket);
   });
   server.on("session", (session) => drain.addSession(session));
-  server.on("connection", (socket: Socket) => drain.addConnection(socket));
+  server.on("connection", (socket: Socket) => {
+    // An http2 server, unlike an https one, leaves Nagle on, even for its HTTP/1.1
+    // connections: a response's body then waits ~40 ms for the ACK of its headers.
+    socket.setNoDelay(true);
+    drain.addConnection(socket);
+  });
   server.on("clientError", (err: Error & { code?: string }, socket: Duplex) => {
     logger.debug({ err: err.code ?? err.message }, "malformed request");
     const code = err.code === "HPE_HEADER_OVERFLOW" ? "request_header_too_large" : "request_invalid";
