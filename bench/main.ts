@@ -4,9 +4,11 @@
  * Flags: --only proxy,churn,watch   --seconds N
  *        --concurrency 1,16,128   --watches 1000,5000   --churn-tokens N
  *        --cpu-prof (a V8 profile of kubeward proxy into bench/results/)
+ *        --baseline DIR (also run kubeward from another checkout, e.g. a
+ *        `git worktree` of an older commit, as "kubeward@baseline")
  */
 import { parseArgs } from "node:util";
-import { join } from "node:path";
+import { join, resolve } from "node:path";
 import { createBenchEnv, REPO } from "./lib/env.ts";
 import { machineFacts, markdownTable, writeResults, type Row } from "./lib/report.ts";
 import { runProxySuite, startIdentity } from "./proxy.ts";
@@ -21,6 +23,7 @@ const { values } = parseArgs({
     watches: { type: "string", default: "1000,5000" },
     "churn-tokens": { type: "string", default: "20000" },
     "cpu-prof": { type: "boolean", default: false },
+    baseline: { type: "string" },
   },
 });
 
@@ -44,8 +47,10 @@ process.once("SIGTERM", stopAll);
 try {
   const id = await startIdentity(env);
   if (cases.has("proxy") || cases.has("churn") || cases.has("watch")) {
-    const cpuProfDir = values["cpu-prof"] ? join(REPO, "bench", "results") : undefined;
-    await runProxySuite(env, id, { seconds, concurrency: numbers(values.concurrency), churnTokens: Number(values["churn-tokens"]), watches: numbers(values.watches), cases, ...(cpuProfDir === undefined ? {} : { cpuProfDir }) }, log);
+    const prof = values["cpu-prof"] ? ["--cpu-prof", `--cpu-prof-dir=${join(REPO, "bench", "results")}`] : [];
+    const builds = [{ name: "kubeward", repo: REPO, nodeFlags: prof }];
+    if (values.baseline !== undefined) builds.push({ name: "kubeward@baseline", repo: resolve(values.baseline), nodeFlags: [] });
+    await runProxySuite(env, id, { seconds, concurrency: numbers(values.concurrency), churnTokens: Number(values["churn-tokens"]), watches: numbers(values.watches), cases, builds }, log);
   }
 } finally {
   await env.stop();

@@ -9,7 +9,7 @@ import { startTestIssuer, type TestIssuer } from "../test/tools/test-issuer.ts";
 import { idleRow, watchRow, wrkRow } from "./lib/cases.ts";
 import type { BenchEnv } from "./lib/env.ts";
 import type { Row } from "./lib/report.ts";
-import { kubeOidcProxyBinary, startFixedUpstream, startKubeOidcProxy, startKubeward, type OidcSettings, type Target, type Upstream } from "./lib/targets.ts";
+import { kubeOidcProxyBinary, startFixedUpstream, startKubeOidcProxy, startKubeward, type KubewardBuild, type OidcSettings, type Target, type Upstream } from "./lib/targets.ts";
 import { runWrk } from "./lib/wrk.ts";
 
 /** What to run; see bench/main.ts for the flags. */
@@ -19,8 +19,8 @@ export interface ProxyOptions {
   readonly churnTokens: number;
   readonly watches: readonly number[];
   readonly cases: ReadonlySet<string>;
-  /** Directory for a V8 CPU profile of kubeward proxy, when set. */
-  readonly cpuProfDir?: string;
+  /** kubeward builds to compare: this checkout first, then an optional baseline. */
+  readonly builds: readonly KubewardBuild[];
 }
 
 export const SMALL_PATH = "/api/v1/namespaces/default/configmaps/small";
@@ -46,13 +46,12 @@ function mintFor(issuer: TestIssuer): string {
   return issuer.mint({ sub: "bench-user", groups: ["bench"], iat: now, exp: now + 4 * 3600 });
 }
 
-/** Starts kube-oidc-proxy (when built) and kubeward in front of `upstream`. */
-export async function startProxies(env: BenchEnv, id: Identity, upstream: Upstream, label: string, cpuProfDir?: string): Promise<Target[]> {
+/** Starts kube-oidc-proxy (when built) and each kubeward build in front of `upstream`. */
+export async function startProxies(env: BenchEnv, id: Identity, upstream: Upstream, label: string, builds: readonly KubewardBuild[]): Promise<Target[]> {
   const out: Target[] = [];
   const bin = kubeOidcProxyBinary();
   if (bin !== undefined) out.push(await startKubeOidcProxy(env, bin, id.oidc, upstream, id.token, label));
-  const prof = cpuProfDir === undefined ? [] : ["--cpu-prof", `--cpu-prof-dir=${cpuProfDir}`];
-  out.push(await startKubeward(env, id.oidc, upstream, id.token, label, prof));
+  for (const b of builds) out.push(await startKubeward(env, b, id.oidc, upstream, id.token, label));
   return out;
 }
 
@@ -72,7 +71,7 @@ async function churn(env: BenchEnv, id: Identity, targets: readonly Target[], op
 /** Runs the fixed-upstream proxy cases; every row goes to `log` as soon as it is measured. */
 export async function runProxySuite(env: BenchEnv, id: Identity, opts: ProxyOptions, log: (row: Row) => void): Promise<void> {
   const upstream = await startFixedUpstream(env);
-  const proxies = await startProxies(env, id, upstream, "fixed", opts.cpuProfDir);
+  const proxies = await startProxies(env, id, upstream, "fixed", opts.builds);
   const targets: Target[] = [upstream, ...proxies];
   for (const t of targets) log({ ...idleRow("proxy", "idle after start", t), note: t.name === "direct" ? "the upstream process" : "" });
   await warmUp(targets, id.token);

@@ -72,14 +72,22 @@ function commonFlags(env: BenchEnv, oidc: OidcSettings, upstream: Upstream, port
   ];
 }
 
-/** Starts `kubeward proxy` (extra Node flags such as --cpu-prof first) and waits until a valid token gets 200. */
-export async function startKubeward(env: BenchEnv, oidc: OidcSettings, upstream: Upstream, token: string, label: string, nodeFlags: readonly string[] = []): Promise<Target> {
+/** Which kubeward to start: this checkout, or another one (a baseline, shown as "kubeward@baseline"). */
+export interface KubewardBuild {
+  readonly name: string;
+  readonly repo: string;
+  /** Extra Node flags, such as --cpu-prof. */
+  readonly nodeFlags: readonly string[];
+}
+
+/** Starts `kubeward proxy` from `build` and waits until a valid token gets 200. */
+export async function startKubeward(env: BenchEnv, build: KubewardBuild, oidc: OidcSettings, upstream: Upstream, token: string, label: string): Promise<Target> {
   const port = await freePort();
-  const args = [...nodeFlags, join(REPO, "src", "cli", "main.ts"), "proxy", ...commonFlags(env, oidc, upstream, port), "--readiness-probe-port=0"];
-  const child = env.spawn(`kubeward-${label}`, NODE, args);
+  const args = [...build.nodeFlags, join(build.repo, "src", "cli", "main.ts"), "proxy", ...commonFlags(env, oidc, upstream, port), "--readiness-probe-port=0"];
+  const child = env.spawn(`${build.name.replace("@", "-")}-${label}`, NODE, args);
   const url = `https://127.0.0.1:${port}`;
-  await waitFor("kubeward proxy", async () => (await probe(`${url}/api/v1/namespaces/default/configmaps/small`, token, env.caPem)) === 200, 30_000, child);
-  return { name: "kubeward", url, pid: child.pid };
+  await waitFor(build.name, async () => (await probe(`${url}/api/v1/namespaces/default/configmaps/small`, token, env.caPem)) === 200, 30_000, child);
+  return { name: build.name, url, pid: child.pid };
 }
 
 /** The kube-oidc-proxy binary scripts/fixtures/build.sh builds, if it is there. */
