@@ -13,7 +13,7 @@ import { MATCHING_RULE_IN_CHAIN, andFilter, equalityFilter, orFilter } from "./l
 const MAX_NESTING = 8;
 
 /** Every value of `name` in `entry` (`DN` is the entry's DN); attribute names are case-insensitive. */
-export function values(entry: Entry, name: string): string[] {
+function values(entry: Entry, name: string): string[] {
   if (name === "DN") return [entry.dn];
   const key = Object.keys(entry).find((k) => k.toLowerCase() === name.toLowerCase() && k !== "dn");
   const value = key === undefined ? undefined : entry[key];
