@@ -107,6 +107,11 @@ export class OAuthAuthority {
     return this.#issue(grant);
   }
 
+  /** Issues tokens for a grant the fake decided itself (a service account's JWT assertion). */
+  issueFor(user: string, scope: string): IssuedTokens {
+    return this.#issue({ user, scope });
+  }
+
   /** Who an access token belongs to, and its scope; undefined for an unknown or revoked one. */
   grantOf(accessToken: string | undefined): Grant | undefined {
     return accessToken === undefined ? undefined : this.#access.get(accessToken);
