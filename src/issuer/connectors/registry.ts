@@ -6,9 +6,14 @@
 import { ConfigError, type ConfigProblem } from "../../config/errors.ts";
 import type { Connector, ConnectorDeps, ConnectorType } from "./connector.ts";
 import { joinPath, schemaProblems } from "./config-problems.ts";
+import { githubConnectorType } from "./github/github-connector.ts";
+import { gitlabConnectorType } from "./gitlab/gitlab-connector.ts";
+import { googleConnectorType } from "./google/google-connector.ts";
 import { ldapConnectorType } from "./ldap/ldap-connector.ts";
 import { localConnectorType } from "./local/local-connector.ts";
+import { microsoftConnectorType } from "./microsoft/microsoft-connector.ts";
 import { mockConnectorType } from "./mock/mock-connector.ts";
+import { oauthConnectorType } from "./oauth/oauth-connector.ts";
 import { oidcConnectorType } from "./oidc/oidc-connector.ts";
 import { samlConnectorType } from "./saml/saml-connector.ts";
 
@@ -19,6 +24,11 @@ export const CONNECTOR_TYPES: Readonly<Record<string, ConnectorType>> = {
   oidc: oidcConnectorType,
   ldap: ldapConnectorType,
   saml: samlConnectorType,
+  github: githubConnectorType,
+  gitlab: gitlabConnectorType,
+  microsoft: microsoftConnectorType,
+  google: googleConnectorType,
+  oauth: oauthConnectorType,
 };
 
 /** One `connectors[]` entry of the issuer's config file. */

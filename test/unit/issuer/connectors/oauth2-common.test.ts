@@ -3,6 +3,9 @@ import { test } from "node:test";
 import assert from "node:assert/strict";
 import { createHash } from "node:crypto";
 import { isKubewardError } from "../../../../src/errors.ts";
+import { ConfigError } from "../../../../src/config/errors.ts";
+import { createLogger } from "../../../../src/log/logger.ts";
+import { openConnector } from "../../../../src/issuer/connectors/registry.ts";
 import { nextLink, upstreamHttp } from "../../../../src/issuer/connectors/oauth2-common/upstream-http.ts";
 import { authorizationRequest, callbackCode } from "../../../../src/issuer/connectors/oauth2-common/flow.ts";
 import { redeemCode, redeemRefreshToken, type TokenEndpoint } from "../../../../src/issuer/connectors/oauth2-common/tokens.ts";
@@ -57,4 +60,20 @@ test("the group policy refuses outsiders and keeps only allowed groups when aske
   assert.deepEqual(applyGroupPolicy("p", "u", ["a", "b"], { allowed: ["b", "c"], keepOnlyAllowed: true }), ["b"]);
   assert.deepEqual(applyGroupPolicy("p", "u", ["a", "b"], { allowed: ["b"], keepOnlyAllowed: false }), ["a", "b"]);
   assert.throws(() => applyGroupPolicy("p", "u", ["a"], { allowed: ["b"], keepOnlyAllowed: true }), (e) => isKubewardError(e, "connector_refused"));
+});
+
+test("each OAuth2 connector type opens through the registry with its minimal config, and a bad field is named", async () => {
+  const deps = { clock, logger: createLogger({ level: "silent" }), fetch: globalThis.fetch };
+  const client = { clientID: "id", clientSecret: "secret" };
+  const minimal: Record<string, object> = {
+    github: client, gitlab: client, microsoft: client, google: client,
+    oauth: { ...client, authorizationURL: "https://idp.test/a", tokenURL: "https://idp.test/t", userInfoURL: "https://idp.test/u" },
+  };
+  for (const [type, config] of Object.entries(minimal)) {
+    const c = await openConnector({ type, id: type, name: type, config }, deps);
+    assert.equal(c.type, type);
+    await c.close();
+    await assert.rejects(openConnector({ type, id: type, name: type, config: { ...config, redirectURI: "ftp://x" } }, deps, { path: "connectors[3]" }),
+      (e) => e instanceof ConfigError && e.lines()[0] === `kubeward: connectors[3].config.redirectURI: must be an http(s) URL (got "ftp://x")`);
+  }
 });
