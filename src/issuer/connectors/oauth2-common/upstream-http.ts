@@ -47,15 +47,20 @@ export async function send(http: UpstreamHttp, provider: string, url: string, in
   }
 }
 
+/** A rate limit: HTTP 429, or GitHub's 403 with no requests left. */
+function rateLimited(res: Response): boolean {
+  return res.status === 429 || (res.status === 403 && res.headers.get("x-ratelimit-remaining") === "0");
+}
+
 /**
- * The error for an API answer that is not a success: 5xx and 429 mean the
- * upstream is not usable now; 401 and 403 mean it no longer lets this user
- * (or this token) in; anything else is an answer kubeward cannot use.
+ * The error for an API answer that is not a success: 5xx and rate limits
+ * mean the upstream is not usable now; 401 and 403 mean it no longer lets
+ * this user (or this token) in; anything else is an answer kubeward cannot use.
  */
 export async function statusError(provider: string, what: string, res: Response): Promise<KubewardError> {
   const body = (await res.text().catch(() => "")).slice(0, 200);
   const detail = `${provider}: ${what} answered HTTP ${res.status}: ${body}`;
-  if (res.status >= 500 || res.status === 429) return new KubewardError("connector_unavailable", detail);
+  if (res.status >= 500 || rateLimited(res)) return new KubewardError("connector_unavailable", detail);
   if (res.status === 401 || res.status === 403) return new KubewardError("connector_refused", detail);
   return new KubewardError("connector_unavailable", detail);
 }

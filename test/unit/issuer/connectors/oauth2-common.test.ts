@@ -6,7 +6,7 @@ import { isKubewardError } from "../../../../src/errors.ts";
 import { ConfigError } from "../../../../src/config/errors.ts";
 import { createLogger } from "../../../../src/log/logger.ts";
 import { openConnector } from "../../../../src/issuer/connectors/registry.ts";
-import { nextLink, upstreamHttp } from "../../../../src/issuer/connectors/oauth2-common/upstream-http.ts";
+import { nextLink, statusError, upstreamHttp } from "../../../../src/issuer/connectors/oauth2-common/upstream-http.ts";
 import { authorizationRequest, callbackCode } from "../../../../src/issuer/connectors/oauth2-common/flow.ts";
 import { redeemCode, redeemRefreshToken, type TokenEndpoint } from "../../../../src/issuer/connectors/oauth2-common/tokens.ts";
 import { applyGroupPolicy } from "../../../../src/issuer/connectors/oauth2-common/groups.ts";
@@ -76,4 +76,12 @@ test("each OAuth2 connector type opens through the registry with its minimal con
     await assert.rejects(openConnector({ type, id: type, name: type, config: { ...config, redirectURI: "ftp://x" } }, deps, { path: "connectors[3]" }),
       (e) => e instanceof ConfigError && e.lines()[0] === `kubeward: connectors[3].config.redirectURI: must be an http(s) URL (got "ftp://x")`);
   }
+});
+
+test("statusError: 5xx and rate limits (429, GitHub's 403 with no requests left) are outages; 401 and 403 are refusals", async () => {
+  const code = async (status: number, headers: Record<string, string> = {}) => (await statusError("p", "GET /x", new Response("body", { status, headers }))).code;
+  assert.deepEqual(
+    [await code(502), await code(429), await code(403, { "x-ratelimit-remaining": "0" }), await code(403, { "x-ratelimit-remaining": "12" }), await code(401), await code(404)],
+    ["connector_unavailable", "connector_unavailable", "connector_unavailable", "connector_refused", "connector_refused", "connector_unavailable"],
+  );
 });
