@@ -197,14 +197,17 @@ test("refresh: a GitHub App's expiring token is renewed with its refresh token; 
   }
 });
 
-test("an API that fails (HTTP 502) is connector_unavailable", async () => {
+test("an API that fails (HTTP 502) or a spent rate limit (403, X-RateLimit-Remaining: 0) is connector_unavailable", async () => {
   const gh = await fake();
   const failing: typeof fetch = async (input, init) => (String(input).includes("/user/teams") ? new Response("bad gateway", { status: 502 }) : gh.https.fetch(input, init));
   const c = await openGitHubConnector("g", "G", { ...base, loadAllGroups: true }, { ...quietDeps, fetch: failing });
+  const limited = await open(gh);
   try {
     await rejectsWith(logIn(c, (u) => gh.signIn(u, "alice")), "connector_unavailable", /HTTP 502/);
+    gh.setRateLimitRemaining(0);
+    await rejectsWith(logIn(limited, (u) => gh.signIn(u, "alice")), "connector_unavailable", /HTTP 403.*rate limit exceeded/);
   } finally {
-    await c.close();
+    await Promise.all([c.close(), limited.close()]);
     await gh.close();
   }
 });

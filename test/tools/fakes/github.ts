@@ -28,6 +28,8 @@ export interface FakeGitHub {
   /** `https://127.0.0.1:<port>`: the fake as a GitHub Enterprise Server (`hostName` is its host). */
   readonly origin: string;
   setUser(user: GitHubUser): void;
+  /** How many API requests are left this hour (default 5000); at 0 GitHub answers 403 with X-RateLimit-Remaining: 0. */
+  setRateLimitRemaining(remaining: number): void;
   /** Deletes the user and revokes their tokens. */
   removeUser(login: string): void;
   /** The browser, signed in as `login`, at the authorize URL; returns the callback URL GitHub redirects to. */
@@ -119,6 +121,7 @@ export async function startFakeGitHub(options: Omit<AuthorityOptions, "tokenPref
   const expiring = options.expiringTokens === true;
   const authority = new OAuthAuthority({ ...options, tokenPrefix: "gho_", refreshTokens: expiring, ...(expiring ? { accessTokenSeconds: 28800 } : {}) });
   const users = new Map<string, GitHubUser>();
+  let remaining = 5000;
   const https = await startFakeHttps(async (req, res) => {
     const form = new URLSearchParams(req.body);
     if (req.path === "/login/oauth/authorize") {
@@ -143,11 +146,16 @@ export async function startFakeGitHub(options: Omit<AuthorityOptions, "tokenPref
     const grant = authority.grantOf(bearer(req));
     const user = grant === undefined ? undefined : users.get(grant.user);
     if (grant === undefined || user === undefined) return message(res, 401, "Bad credentials");
+    const limits = { "x-ratelimit-limit": "5000", "x-ratelimit-remaining": String(Math.max(remaining - 1, 0)), "x-ratelimit-reset": String(Math.floor(Date.now() / 1000) + 3600), "x-ratelimit-resource": "core" };
+    if (remaining <= 0) return message(res, 403, `API rate limit exceeded for user ID ${user.id}.`, { ...limits, "x-ratelimit-remaining": "0" });
+    remaining--;
+    for (const [k, v] of Object.entries(limits)) res.setHeader(k, v);
     await Promise.resolve(api(req, res, user, grant.scope));
   }, PUBLIC_HOSTS);
   return {
     https, authority, origin: https.origin,
     setUser: (u) => void users.set(u.login, u),
+    setRateLimitRemaining: (n) => { remaining = n; },
     removeUser: (login) => { users.delete(login); authority.revokeUser(login); },
     signIn: (url, login, o = {}) => followAuthorize(https, o.deny === true ? `${url}&deny=1` : url, `user_session=${login}`),
     close: () => https.close(),
