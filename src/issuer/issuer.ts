@@ -18,6 +18,7 @@ import { syncClients } from "./provider/clients.ts";
 import { createSealer } from "./provider/sealing.ts";
 import { createSigner, type Signer } from "./signer/signer.ts";
 import type { Storage } from "./storage/storage.ts";
+import type { RevocationPolicy } from "../revocation/policy.ts";
 import { createCsrf } from "./web/csrf.ts";
 import { handleWebRoute } from "./web/router.ts";
 import type { WebDeps } from "./web/context.ts";
@@ -33,6 +34,8 @@ export interface IssuerDeps {
   readonly logger: Logger;
   /** Where the issuer's counters go; none when absent. */
   readonly metrics?: Registry;
+  /** Revocations and blocks: asked before any token is issued for a login (see src/revocation/policy.ts). */
+  readonly revocation?: RevocationPolicy;
 }
 
 /** A running issuer. */

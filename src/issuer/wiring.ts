@@ -1,6 +1,7 @@
 /** Assembles the parts oidc-provider is built from: adapter, accounts, pages, grants and middleware. */
 import type { Clock } from "../clock.ts";
 import type { Logger } from "../log/logger.ts";
+import type { RevocationPolicy } from "../revocation/policy.ts";
 import type { ResolvedIssuerConfig } from "./config.ts";
 import { isPasswordConnector, type Connector } from "./connectors/connector.ts";
 import { passwordGrant, PASSWORD_GRANT_PARAMS } from "./grants/password.ts";
@@ -22,7 +23,10 @@ import { providerPages } from "./web/provider-pages.ts";
 /** What {@link providerParts} wires. */
 export interface WiringInput {
   readonly config: ResolvedIssuerConfig;
-  readonly deps: { readonly storage: Storage; readonly connectors: ReadonlyMap<string, Connector>; readonly clock: Clock; readonly logger: Logger };
+  readonly deps: {
+    readonly storage: Storage; readonly connectors: ReadonlyMap<string, Connector>; readonly clock: Clock; readonly logger: Logger;
+    readonly revocation?: RevocationPolicy;
+  };
   readonly signer: Signer;
   readonly metrics: IssuerMetrics;
   readonly secretKeys: readonly string[];

@@ -6,6 +6,7 @@
 import type { OidcModel } from "oidc-provider";
 import type { Clock } from "../../clock.ts";
 import type { Logger } from "../../log/logger.ts";
+import type { RevocationPolicy } from "../../revocation/policy.ts";
 import { isRefreshConnector, type Connector, type Identity } from "../connectors/connector.ts";
 import type { Storage } from "../storage/storage.ts";
 import { familyIdentity, revokeFamily, scopesOf, touchFamily } from "./families.ts";
@@ -24,6 +25,8 @@ export interface AccountDeps {
   readonly clock: Clock;
   readonly logger: Logger;
   readonly sealer: Sealer;
+  /** Asked before any token is issued for a login; a refusal ends the family (invalid_grant). */
+  readonly revocation?: RevocationPolicy;
 }
 
 /** The standard claims of an identity; oidc-provider keeps those the granted scopes allow. */
@@ -73,6 +76,12 @@ export function createFindAccount(deps: AccountDeps) {
     if (family === undefined || family.revoked || (family.expiresAt !== undefined && family.expiresAt <= now)) return undefined;
     let identity = familyIdentity(family, deps.sealer);
     if (identity === undefined || family.subject !== sub) return undefined;
+    const refusal = deps.revocation?.refusal(identityClaims(sub, identity), family.createdAt);
+    if (refusal !== undefined) {
+      deps.logger.info({ family: grantId, kind: refusal.kind, revocation: refusal.id }, `token refused: login ${refusal.effect}; family revoked`);
+      await revokeFamily(deps.storage, grantId);
+      return undefined;
+    }
     if (token?.kind === "RefreshToken") {
       identity = await refreshed(deps, grantId, family.connectorId, identity, token.scope);
       if (identity === undefined) return undefined;
