@@ -15,6 +15,7 @@ import { createCertificateAuthority, issueCertificate } from "../../src/pki/cert
 import { systemClock, type Clock } from "../../src/clock.ts";
 import { createLogger } from "../../src/log/logger.ts";
 import { createIssuer, type Issuer } from "../../src/issuer/issuer.ts";
+import type { RevocationPolicy } from "../../src/revocation/policy.ts";
 import type { IssuerClientConfig, IssuerConfig } from "../../src/issuer/config.ts";
 import type { Connector } from "../../src/issuer/connectors/connector.ts";
 import { openStorage } from "../../src/issuer/storage/registry.ts";
@@ -40,6 +41,8 @@ export interface HarnessOptions {
   readonly extraConnectors?: readonly Connector[];
   /** A path after the origin in the issuer URL, e.g. "/dex". */
   readonly issuerPath?: string;
+  /** Passed to the issuer as its revocation hook. */
+  readonly revocation?: RevocationPolicy;
 }
 
 export interface Harness {
@@ -93,6 +96,7 @@ export async function startIssuerHarness(options: HarnessOptions = {}): Promise<
   const registry = new Registry();
   const issuer = createIssuer({ issuerURL: url, clients: DEFAULT_CLIENTS, passwordConnector: "local", ...options.config }, {
     storage, connectors, clock, logger: createLogger({ level: "silent" }), metrics: registry,
+    ...(options.revocation === undefined ? {} : { revocation: options.revocation }),
   });
   await issuer.start();
   handler = issuer.handler;
