@@ -1,0 +1,70 @@
+/**
+ * The issuer side: once a user, a group or everyone is revoked, refreshing a
+ * refresh token from an earlier login fails with invalid_grant (and stays
+ * dead after the revocation is lifted); a login after the revocation refreshes fine.
+ */
+import { after, before, test } from "node:test";
+import assert from "node:assert/strict";
+import { mapGroups, mapUsername } from "../../src/auth/claim-mapping.ts";
+import { systemClock } from "../../src/clock.ts";
+import { openMemoryStorage } from "../../src/issuer/storage/memory/memory-storage.ts";
+import type { Storage } from "../../src/issuer/storage/storage.ts";
+import { createLogger } from "../../src/log/logger.ts";
+import { Metrics } from "../../src/metrics/metrics.ts";
+import { createRevocationPolicy } from "../../src/revocation/policy.ts";
+import { RevocationService } from "../../src/revocation/service.ts";
+import { RevocationSync } from "../../src/revocation/sync.ts";
+import { startIssuerHarness, tokenRequest, type Harness } from "./issuer-harness.ts";
+
+let storage: Storage;
+let sync: RevocationSync;
+let service: RevocationService;
+let h: Harness;
+const MAPPING = { usernameClaim: "email", usernamePrefix: "", groupsClaim: "groups", groupsPrefix: "oidc:", requiredClaims: {} };
+
+before(async () => {
+  storage = await openMemoryStorage({}, { clock: systemClock });
+  const logger = createLogger({ level: "silent" });
+  sync = new RevocationSync({ store: storage, clock: systemClock, logger, metrics: new Metrics(), pollIntervalMs: 100 });
+  await sync.start();
+  service = new RevocationService({ store: storage, clock: systemClock, logger, onChange: () => sync.refresh() });
+  const policy = createRevocationPolicy(sync, (claims) => ({ username: mapUsername(claims, MAPPING), groups: mapGroups(claims, MAPPING) }), systemClock);
+  h = await startIssuerHarness({ storage, revocation: policy });
+});
+after(async () => {
+  sync.stop();
+  await h.close();
+  await storage.close();
+});
+
+async function login(): Promise<string> {
+  const res = await tokenRequest(h, { grant_type: "password", username: "jane", password: "correct horse", scope: "openid email groups offline_access" }, "pw", "pw-secret");
+  assert.equal(res.status, 200);
+  return String(res.body.refresh_token);
+}
+const refresh = (token: string) => tokenRequest(h, { grant_type: "refresh_token", refresh_token: token }, "pw", "pw-secret");
+
+for (const [kind, name] of [["user", "jane@example.com"], ["group", "oidc:ops"], ["all", ""]] as const) {
+  test(`revoking ${kind} ${name}: an earlier login's refresh fails with invalid_grant, a later login's works`, async () => {
+    const before = await login();
+    const rotated = await refresh(before);
+    assert.equal(rotated.status, 200, "refresh works before the revocation");
+    await new Promise((r) => setTimeout(r, 5));
+    const r = await service.revoke({ kind, name, reason: "test", actor: "test" });
+    const refused = await refresh(String(rotated.body.refresh_token));
+    assert.equal(refused.status, 400);
+    assert.equal(refused.body.error, "invalid_grant");
+    await new Promise((r) => setTimeout(r, 5));
+    const after = await login();
+    assert.equal((await refresh(after)).status, 200, "a login after the revocation refreshes");
+    await service.lift(r.id, "test");
+    assert.equal((await refresh(String(rotated.body.refresh_token))).status, 400, "the revoked family stays revoked");
+  });
+}
+
+test("a block refuses refresh of every login of the user, old or new", async () => {
+  const token = await login();
+  const b = await service.block({ kind: "user", name: "jane@example.com", reason: "test", actor: "test" });
+  assert.equal((await refresh(token)).body.error, "invalid_grant");
+  await service.lift(b.id, "test");
+});
