@@ -6,7 +6,7 @@ import { openOAuthConnector } from "../../src/issuer/connectors/oauth/oauth-conn
 import type { OAuthConfig } from "../../src/issuer/connectors/oauth/oauth-config.ts";
 import { connectorConformance } from "../conformance/connector.ts";
 import { startFakeOAuth2, type FakeOAuth2 } from "../tools/fakes/oauth2-server.ts";
-import { ALL, CALLBACK, logIn, quietDeps, rejectsWith, underTest } from "../tools/fakes/connector-flow.ts";
+import { ALL, CALLBACK, capturingDeps, logIn, quietDeps, rejectsWith, underTest } from "../tools/fakes/connector-flow.ts";
 
 const SECRET = "generic-oauth-client-secret";
 /** A userinfo document with the identity nested, as many in-house providers answer. */
@@ -121,6 +121,26 @@ test("a wrong client secret (401 invalid_client) is refused; a refresh token rot
     assert.notEqual((next.connectorData as { refreshToken: string }).refreshToken, (id.connectorData as { refreshToken: string }).refreshToken);
     await rejectsWith(c.refresh(ALL, id), "connector_refused", /invalid_grant/);
     assert.equal((await c.refresh(ALL, next)).userID, "4242");
+  } finally {
+    await Promise.all([wrong.close(), c.close()]);
+    await up.close();
+  }
+});
+
+test("failures are logged as a warning with their code and reason, never with the secret, a code or a token", async () => {
+  const up = await fake();
+  const { deps, lines } = capturingDeps();
+  const wrong = await open(up, { clientSecret: `${SECRET}-wrong` }, deps);
+  const c = await open(up, {}, deps);
+  try {
+    await rejectsWith(logIn(wrong, (u) => up.signIn(u, "alice")), "connector_refused");
+    const id = await logIn(c, (u) => up.signIn(u, "alice"));
+    up.removeUser("alice");
+    await rejectsWith(c.refresh(ALL, id), "connector_refused");
+    const warnings = lines.map((l) => JSON.parse(l) as { level: string; code?: string; reason?: string; msg: string }).filter((l) => l.level === "warn");
+    assert.deepEqual(warnings.map((w) => [w.msg, w.code]), [["oauth callback failed", "connector_refused"], ["oauth refresh failed", "connector_refused"]]);
+    assert.match(warnings[0]?.reason ?? "", /invalid_client/);
+    for (const secret of [SECRET, ...up.authority.issued]) for (const line of lines) assert.ok(!line.includes(secret), `logged: ${line}`);
   } finally {
     await Promise.all([wrong.close(), c.close()]);
     await up.close();

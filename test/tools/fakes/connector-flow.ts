@@ -4,6 +4,7 @@
  */
 import assert from "node:assert/strict";
 import { randomUUID } from "node:crypto";
+import { Writable } from "node:stream";
 import { isKubewardError, type ErrorCode } from "../../../src/errors.ts";
 import { createLogger } from "../../../src/log/logger.ts";
 import type { CallbackConnector, ConnectorDeps, Identity, Scopes } from "../../../src/issuer/connectors/connector.ts";
@@ -12,6 +13,13 @@ import type { ConnectorUnderTest, ExpectedUser } from "../../conformance/connect
 export const CALLBACK = "https://kubeward.test/callback";
 export const ALL: Scopes = { offlineAccess: true, groups: true };
 export const quietDeps: ConnectorDeps = { clock: { now: () => Date.now() }, logger: createLogger({ level: "silent" }), fetch: globalThis.fetch };
+
+/** Deps whose logger writes every line (trace level) to `lines`, for checking what a failure logs. */
+export function capturingDeps(): { deps: ConnectorDeps; lines: string[] } {
+  const lines: string[] = [];
+  const destination = new Writable({ write(chunk: Buffer, _enc, done) { lines.push(...chunk.toString("utf8").split("\n").filter(Boolean)); done(); } });
+  return { deps: { ...quietDeps, logger: createLogger({ level: "trace", destination }) }, lines };
+}
 
 /** The browser at the upstream: given the login URL, returns the callback URL the upstream redirects to. */
 export type Browser = (url: string) => Promise<URL>;
