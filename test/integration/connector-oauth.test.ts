@@ -5,15 +5,15 @@ import type { ConnectorDeps } from "../../src/issuer/connectors/connector.ts";
 import { openOAuthConnector } from "../../src/issuer/connectors/oauth/oauth-connector.ts";
 import type { OAuthConfig } from "../../src/issuer/connectors/oauth/oauth-config.ts";
 import { connectorConformance } from "../conformance/connector.ts";
-import { startFakeOAuth2, type FakeOAuth2 } from "../tools/fakes/oauth2-server.ts";
+import { startFakeOAuth2, type ClientAuthMethods, type FakeOAuth2 } from "../tools/fakes/oauth2-server.ts";
 import { ALL, CALLBACK, capturingDeps, logIn, quietDeps, rejectsWith, underTest } from "../tools/fakes/connector-flow.ts";
 
 const SECRET = "generic-oauth-client-secret";
 /** A userinfo document with the identity nested, as many in-house providers answer. */
 const aliceInfo = (groups: unknown[] = [{ name: "dev" }, "ops"]) => ({ data: { uid: 4242, login: "alice", display: "Alice Liddell", mail: "alice@example.com", mail_ok: true, teams: groups } });
 
-async function fake(): Promise<FakeOAuth2> {
-  const up = await startFakeOAuth2({ clientID: "kubeward", clientSecret: SECRET, redirectURI: CALLBACK });
+async function fake(methods?: ClientAuthMethods): Promise<FakeOAuth2> {
+  const up = await startFakeOAuth2({ clientID: "kubeward", clientSecret: SECRET, redirectURI: CALLBACK }, methods);
   up.setUser("alice", aliceInfo());
   return up;
 }
@@ -143,6 +143,20 @@ test("failures are logged as a warning with their code and reason, never with th
     for (const secret of [SECRET, ...up.authority.issued]) for (const line of lines) assert.ok(!line.includes(secret), `logged: ${line}`);
   } finally {
     await Promise.all([wrong.close(), c.close()]);
+    await up.close();
+  }
+});
+
+test("client authentication: HTTP Basic first, the form when the provider takes only client_secret_post (as Go's AuthStyleAutoDetect)", async () => {
+  const up = await fake(["client_secret_post"]);
+  const c = await open(up);
+  try {
+    const id = await logIn(c, (u) => up.signIn(u, "alice"));
+    const tries = up.https.requests.filter((r) => r.path === "/oauth/token");
+    assert.deepEqual(tries.map((r) => [r.headers.authorization?.split(" ")[0] ?? "form", new URLSearchParams(r.body).has("client_secret")]), [["Basic", false], ["form", true]]);
+    assert.equal((await c.refresh(ALL, id)).userID, "4242");
+  } finally {
+    await c.close();
     await up.close();
   }
 });

@@ -31,9 +31,13 @@ function tokenAnswer(res: ServerResponse, answer: IssuedTokens | OAuthError): vo
   json(res, status, { error: answer.error, error_description: answer.description }, { ...noStore, ...(status === 401 ? { "www-authenticate": 'Basic realm="fake"' } : {}) });
 }
 
-function token(req: FakeRequest, res: ServerResponse, authority: OAuthAuthority): void {
+/** Which client authentication methods the token endpoint accepts (`token_endpoint_auth_methods_supported`). */
+export type ClientAuthMethods = readonly ("client_secret_basic" | "client_secret_post")[];
+
+function token(req: FakeRequest, res: ServerResponse, authority: OAuthAuthority, methods: ClientAuthMethods): void {
   const form = new URLSearchParams(req.body);
-  const refused = authority.clientError(req, form);
+  const used = req.headers.authorization?.startsWith("Basic ") === true ? "client_secret_basic" : "client_secret_post";
+  const refused = methods.includes(used) ? authority.clientError(req, form) : { error: "invalid_client", description: `${used} is not supported` };
   if (refused !== undefined) return tokenAnswer(res, refused);
   const type = form.get("grant_type");
   if (type === "authorization_code") return tokenAnswer(res, authority.redeemCode(form));
@@ -42,7 +46,7 @@ function token(req: FakeRequest, res: ServerResponse, authority: OAuthAuthority)
 }
 
 /** Starts the fake with one registered client. */
-export async function startFakeOAuth2(client: { clientID: string; clientSecret: string; redirectURI: string }): Promise<FakeOAuth2> {
+export async function startFakeOAuth2(client: { clientID: string; clientSecret: string; redirectURI: string }, methods: ClientAuthMethods = ["client_secret_basic", "client_secret_post"]): Promise<FakeOAuth2> {
   const authority = new OAuthAuthority({ ...client, tokenPrefix: "at_", refreshTokens: true, accessTokenSeconds: 3600 });
   const users = new Map<string, unknown>();
   const https = await startFakeHttps((req, res) => {
@@ -56,7 +60,7 @@ export async function startFakeOAuth2(client: { clientID: string; clientSecret: 
       res.end();
       return;
     }
-    if (req.path === "/oauth/token" && req.method === "POST") return token(req, res, authority);
+    if (req.path === "/oauth/token" && req.method === "POST") return token(req, res, authority, methods);
     if (req.path === "/api/me") {
       const grant = authority.grantOf(bearer(req));
       if (grant === undefined || !users.has(grant.user)) {

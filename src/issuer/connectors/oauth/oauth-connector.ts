@@ -21,7 +21,7 @@ export async function openOAuthConnector(id: string, name: string, config: OAuth
   return new OAuth2Connector(id, name, {
     type: "oauth",
     authorizationURL: config.authorizationURL,
-    token: { url: config.tokenURL, clientID: config.clientID, clientSecret: config.clientSecret, auth: "basic" },
+    token: { url: config.tokenURL, clientID: config.clientID, clientSecret: config.clientSecret, auth: "auto" },
     pkce: true,
     redirectURI: config.redirectURI,
     http,

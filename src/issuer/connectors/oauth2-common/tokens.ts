@@ -12,8 +12,12 @@ export interface TokenEndpoint {
   readonly url: string;
   readonly clientID: string;
   readonly clientSecret: string;
-  /** `basic`: HTTP Basic (RFC 6749 §2.3.1, the default); `post`: client_id and client_secret in the form. */
-  readonly auth: "basic" | "post";
+  /**
+   * `basic`: HTTP Basic (RFC 6749 §2.3.1); `post`: client_id and client_secret
+   * in the form; `auto`: Basic, then the form if the endpoint refuses the
+   * client (as Go's oauth2 AuthStyleAutoDetect, which Dex's oauth connector uses).
+   */
+  readonly auth: "basic" | "post" | "auto";
 }
 
 /** What a token endpoint granted. */
@@ -31,10 +35,10 @@ function formEncode(value: string): string {
   return encodeURIComponent(value).replace(/%20/g, "+");
 }
 
-function requestInit(ep: TokenEndpoint, form: Record<string, string>): RequestInit {
+function requestInit(ep: TokenEndpoint, auth: "basic" | "post", form: Record<string, string>): RequestInit {
   const headers: Record<string, string> = { accept: "application/json", "content-type": "application/x-www-form-urlencoded" };
   const body = new URLSearchParams(form);
-  if (ep.auth === "basic") {
+  if (auth === "basic") {
     // RFC 6749 §2.3.1: the id and secret are form-encoded before Basic encoding.
     headers["authorization"] = `Basic ${Buffer.from(`${formEncode(ep.clientID)}:${formEncode(ep.clientSecret)}`).toString("base64")}`;
   } else {
@@ -76,16 +80,25 @@ function tokensFrom(body: Record<string, unknown>, clock: Clock, provider: strin
   };
 }
 
-async function grant(http: UpstreamHttp, ep: TokenEndpoint, form: Record<string, string>, clock: Clock, provider: string): Promise<Tokens> {
-  const res = await send(http, provider, ep.url, requestInit(ep, form));
+/** One request to the token endpoint: its status and fields. */
+async function post(http: UpstreamHttp, ep: TokenEndpoint, auth: "basic" | "post", form: Record<string, string>, provider: string): Promise<{ status: number; body: Record<string, unknown> }> {
+  const res = await send(http, provider, ep.url, requestInit(ep, auth, form));
   if (res.status >= 500) throw new KubewardError("connector_unavailable", `${provider}: the token endpoint answered HTTP ${res.status}`);
   const body = await fields(res);
   if (body === undefined) throw new KubewardError("connector_unavailable", `${provider}: the token endpoint answered HTTP ${res.status} with a body that is neither JSON nor a form`);
+  return { status: res.status, body };
+}
+
+async function grant(http: UpstreamHttp, ep: TokenEndpoint, form: Record<string, string>, clock: Clock, provider: string): Promise<Tokens> {
+  let answer = await post(http, ep, ep.auth === "post" ? "post" : "basic", form, provider);
+  // A refused client is refused before the code is looked at, so the code is still good for the second try.
+  if (ep.auth === "auto" && (answer.status === 401 || answer.body["error"] === "invalid_client")) answer = await post(http, ep, "post", form, provider);
+  const { status, body } = answer;
   const error = body["error"];
-  if (typeof error === "string" || !res.ok) {
+  if (typeof error === "string" || status < 200 || status > 299) {
     const description = typeof body["error_description"] === "string" ? `: ${body["error_description"]}` : "";
     const grantType = form["grant_type"] ?? "";
-    throw new KubewardError(refusalCode(String(error), grantType), `${provider}: the token endpoint refused the ${grantType} grant (HTTP ${res.status}): ${String(error)}${description}`);
+    throw new KubewardError(refusalCode(String(error), grantType), `${provider}: the token endpoint refused the ${grantType} grant (HTTP ${status}): ${String(error)}${description}`);
   }
   return tokensFrom(body, clock, provider);
 }
