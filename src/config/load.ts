@@ -12,6 +12,7 @@ import { loadUpstream } from "./kubeconfig.ts";
 import { resolveServing } from "./serving.ts";
 import { fromFile, fromFlags, mergeSettings, type Settings } from "./settings.ts";
 import type { ProxyConfig } from "./types.ts";
+import { resolveRevocation } from "../revocation/config.ts";
 
 /** Test seams; production uses the defaults. */
 export interface LoadOptions {
@@ -44,8 +45,9 @@ export async function loadProxyConfig(argv: readonly string[], env: NodeJS.Proce
   const oidc = await resolveIssuers(settings.issuers, isList, fileInUse, problems);
   const serving = await resolveServing(settings, fileInUse, problems);
   const upstream = await loadUpstream({ kubeconfig: settings.kubeconfig, context: settings.context, env, ...options }, problems);
+  const revocation = fileConfig?.revocation && typeof configFile === "string" ? resolveRevocation(fileConfig.revocation, dirname(configFile), problems, true) : undefined;
   if (!problems.empty || !serving || !upstream) throw new ConfigError(problems.list);
-  return deepFreeze({ oidc, upstream, ...serving });
+  return deepFreeze({ oidc, upstream, ...serving, ...(revocation ? { revocation } : {}) });
 }
 
 /** Freezes an object graph of plain objects and arrays. */

@@ -49,8 +49,43 @@ export const fileSchema = {
     shutdownGracePeriod: str,
     maxRequestHeaderBytes: { type: "integer" },
     logLevel: str,
+    revocation: {
+      type: "object",
+      additionalProperties: false,
+      properties: {
+        sqliteFile: nonEmpty,
+        lockingMode: { enum: ["failClosed", "bestEffort"] },
+        staleAfter: str,
+        pollInterval: str,
+        maxTokenAge: str,
+        admin: {
+          type: "object",
+          additionalProperties: false,
+          required: ["bindAddress", "securePort", "tlsCertFile", "tlsPrivateKeyFile"],
+          properties: { bindAddress: nonEmpty, securePort: { type: "integer" }, tlsCertFile: nonEmpty, tlsPrivateKeyFile: nonEmpty, clientCAFile: nonEmpty, adminGroup: nonEmpty },
+        },
+      },
+    },
   },
 } as const;
+
+/** The `revocation` section as written (see docs/revocation.md). */
+export interface FileRevocation {
+  /** Required by `kubeward proxy`; `kubeward serve` uses its own storage. */
+  readonly sqliteFile?: string;
+  readonly lockingMode?: "failClosed" | "bestEffort";
+  readonly staleAfter?: string;
+  readonly pollInterval?: string;
+  readonly maxTokenAge?: string;
+  readonly admin?: {
+    readonly bindAddress: string;
+    readonly securePort: number;
+    readonly tlsCertFile: string;
+    readonly tlsPrivateKeyFile: string;
+    readonly clientCAFile?: string;
+    readonly adminGroup?: string;
+  };
+}
 
 /** The file's shape once it passed {@link fileSchema}. */
 export interface FileIssuer {
@@ -85,4 +120,5 @@ export interface FileConfig {
   readonly shutdownGracePeriod?: string;
   readonly maxRequestHeaderBytes?: number;
   readonly logLevel?: string;
+  readonly revocation?: FileRevocation;
 }

@@ -76,4 +76,30 @@ export interface ProxyConfig {
   /** Largest accepted request header block, in bytes. */
   readonly maxHeaderSize: number;
   readonly logLevel: "fatal" | "error" | "warn" | "info" | "debug" | "trace";
+  /** Revocations and blocks enforced from shared storage; absent: none (see docs/revocation.md). */
+  readonly revocation?: RevocationConfig;
+}
+
+/** The `revocation` section, resolved. */
+export interface RevocationConfig {
+  /** The SQLite file revocations are kept in, shared with the issuer and other replicas on it; serve uses its own storage. */
+  readonly sqliteFile?: string;
+  readonly lockingMode: "failClosed" | "bestEffort";
+  readonly staleAfterMs: number;
+  readonly pollIntervalMs: number;
+  /** The longest token lifetime any trusted issuer grants; revocations are kept this long. */
+  readonly maxTokenAgeMs: number;
+  /** The admin API; absent: no admin listener. */
+  readonly admin?: AdminConfig;
+}
+
+/** Where the admin API listens and whom it accepts. */
+export interface AdminConfig {
+  readonly listen: ListenAddress;
+  readonly tlsCertFile: string;
+  readonly tlsPrivateKeyFile: string;
+  /** Client certificates signed by this CA are operators. */
+  readonly clientCaFile?: string;
+  /** Bearer tokens (verified like the proxy's) whose groups include this one are operators. */
+  readonly adminGroup?: string;
 }
