@@ -34,6 +34,7 @@ export interface IssuedTokens extends Grant {
 
 export class OAuthAuthority {
   readonly options: AuthorityOptions;
+  readonly #redirectURIs: string[];
   readonly #codes = new Map<string, CodeGrant>();
   readonly #access = new Map<string, Grant>();
   readonly #refresh = new Map<string, Grant>();
@@ -42,6 +43,12 @@ export class OAuthAuthority {
 
   constructor(options: AuthorityOptions) {
     this.options = options;
+    this.#redirectURIs = [options.redirectURI];
+  }
+
+  /** Registers another callback URL for the client (one known only once kubeward's issuer listens). */
+  allowRedirectURI(uri: string): void {
+    this.#redirectURIs.push(uri);
   }
 
   /**
@@ -52,7 +59,7 @@ export class OAuthAuthority {
   authorize(query: URLSearchParams, user: string, deny: boolean): URL | OAuthError {
     if (query.get("client_id") !== this.options.clientID) return { error: "invalid_client", description: "unknown client_id" };
     const redirect = query.get("redirect_uri") ?? this.options.redirectURI;
-    if (redirect !== this.options.redirectURI) return { error: "redirect_uri_mismatch", description: "The redirect_uri MUST match the registered callback URL for this application." };
+    if (!this.#redirectURIs.includes(redirect)) return { error: "redirect_uri_mismatch", description: "The redirect_uri MUST match the registered callback URL for this application." };
     const back = new URL(redirect);
     const state = query.get("state");
     if (deny) {
