@@ -84,6 +84,7 @@ export class OAuth2Connector implements CallbackConnector, RefreshConnector {
       const tokens = await this.#currentTokens((previous.connectorData ?? {}) as OAuth2ConnectorData);
       const identity = await this.#provider.identify(tokens, scopes);
       if (identity.userID !== previous.userID) throw new KubewardError("connector_refused", `${this.type}: the upstream now names another user`);
+      this.#log.debug({ user: identity.username, groups: identity.groups.length }, `${this.type} refresh`);
       return { ...identity, connectorData: keptTokens(tokens) };
     } catch (e) {
       throw this.#failed(e, "refresh");
