@@ -1,0 +1,92 @@
+/**
+ * Builds the revocation parts from the resolved config: the guard the proxy
+ * checks, the service, and the admin API when configured. Storage is opened
+ * on start (or given, when `kubeward serve` shares the issuer's).
+ */
+import { readFile } from "node:fs/promises";
+import type { TokenAuthenticator } from "../auth/authenticator.ts";
+import type { Clock } from "../clock.ts";
+import type { AdminConfig, RevocationConfig } from "../config/types.ts";
+import { createAdminServer, type AdminServer } from "../admin/server.ts";
+import { openStorage } from "../issuer/storage/registry.ts";
+import type { RevocationStore, Storage } from "../issuer/storage/storage.ts";
+import type { Logger } from "../log/logger.ts";
+import type { Metrics } from "../metrics/metrics.ts";
+import { RevocationGuard } from "./guard.ts";
+import { RevocationService } from "./service.ts";
+
+/** What the parts run on. */
+export interface RuntimeDeps {
+  readonly clock: Clock;
+  readonly logger: Logger;
+  readonly metrics: Metrics;
+  /** Verifies admin tokens (the proxy's own authenticator). */
+  readonly authenticator: TokenAuthenticator;
+  /** Shared storage (serve: the issuer's); otherwise `config.sqliteFile` is opened on start and closed on stop. */
+  readonly storage?: Storage;
+}
+
+/** The revocation parts of one process. */
+export interface RevocationRuntime {
+  readonly guard: RevocationGuard;
+  readonly service: RevocationService;
+  /** Opens storage, loads the list, starts polling and the admin API. */
+  start(): Promise<void>;
+  stop(): Promise<void>;
+}
+
+/**
+ * @example
+ * const revocation = buildRevocation(config.revocation, { clock, logger, metrics, authenticator });
+ * const proxy = createProxyServer(config, { ...deps, revocation: revocation.guard });
+ * await revocation.start();
+ */
+export function buildRevocation(config: RevocationConfig, deps: RuntimeDeps): RevocationRuntime {
+  let opened: Promise<Storage> | undefined;
+  const storage = (): Promise<Storage> => {
+    if (deps.storage !== undefined) return Promise.resolve(deps.storage);
+    if (config.sqliteFile === undefined) return Promise.reject(new Error("revocation.sqliteFile is not set"));
+    return (opened ??= openStorage({ type: "sqlite", config: { file: config.sqliteFile } }, { clock: deps.clock }));
+  };
+  const store = lazyStore(storage);
+  const guard = new RevocationGuard({
+    store, clock: deps.clock, logger: deps.logger, metrics: deps.metrics,
+    mode: config.lockingMode, staleAfterMs: config.staleAfterMs, pollIntervalMs: config.pollIntervalMs,
+  });
+  const service = new RevocationService({ store, clock: deps.clock, logger: deps.logger, maxTokenAgeMs: config.maxTokenAgeMs, onChange: () => guard.sync.refresh() });
+  let admin: AdminServer | undefined;
+  return {
+    guard, service,
+    async start() {
+      await storage();
+      await guard.start();
+      if (config.admin === undefined) return;
+      admin = createAdminServer(await adminServerConfig(config.admin, deps.authenticator), { service, logger: deps.logger });
+      const address = await admin.listen();
+      deps.logger.info({ address: `${address.address}:${address.port}` }, "kubeward admin API listening");
+    },
+    async stop() {
+      guard.stop();
+      await admin?.close();
+      if (opened !== undefined) await (await opened).close();
+    },
+  };
+}
+
+async function adminServerConfig(a: AdminConfig, authenticator: TokenAuthenticator) {
+  return {
+    listen: a.listen, certPem: await readFile(a.tlsCertFile, "utf8"), keyPem: await readFile(a.tlsPrivateKeyFile, "utf8"),
+    ...(a.clientCaFile === undefined ? {} : { clientCaPem: await readFile(a.clientCaFile, "utf8") }),
+    ...(a.adminGroup === undefined ? {} : { authenticator, adminGroup: a.adminGroup }),
+  };
+}
+
+/** A store whose backend is opened on first use. */
+function lazyStore(open: () => Promise<RevocationStore>): RevocationStore {
+  return {
+    listRevocations: async () => (await open()).listRevocations(),
+    getRevocation: async (id) => (await open()).getRevocation(id),
+    createRevocation: async (r) => (await open()).createRevocation(r),
+    deleteRevocation: async (id) => (await open()).deleteRevocation(id),
+  };
+}
