@@ -12,6 +12,7 @@ import { createOpsServers, type OpsServers } from "../health/ops-server.ts";
 import { createLogger, type Logger } from "../log/logger.ts";
 import { Metrics } from "../metrics/metrics.ts";
 import { createProxyServer, type ProxyServer } from "../proxy/server.ts";
+import { buildRevocation, type RevocationRuntime } from "../revocation/runtime.ts";
 import { VERSION } from "../version.ts";
 import { EXIT, type CliIo } from "./io.ts";
 
@@ -21,6 +22,8 @@ interface Parts {
   readonly authenticator: TokenAuthenticator;
   readonly proxy: ProxyServer;
   readonly ops: OpsServers;
+  /** Present when the config has a revocation section. */
+  readonly revocation?: RevocationRuntime;
 }
 
 export function buildMetrics(): Metrics {
@@ -33,9 +36,10 @@ export function buildParts(config: ProxyConfig, clock: Clock = systemClock): Par
   const logger = createLogger({ level: config.logLevel });
   const metrics = buildMetrics();
   const authenticator = createAuthenticator(config.oidc, { clock, logger, metrics });
-  const proxy = createProxyServer(config, { authenticator, logger, metrics, clock });
+  const revocation = config.revocation && buildRevocation(config.revocation, { clock, logger, metrics, authenticator });
+  const proxy = createProxyServer(config, { authenticator, logger, metrics, clock, ...(revocation ? { revocation: revocation.guard } : {}) });
   const ops = createOpsServers(config, { metrics, ready: () => proxy.ready(), logger });
-  return { logger, authenticator, proxy, ops };
+  return { logger, authenticator, proxy, ops, ...(revocation ? { revocation } : {}) };
 }
 
 /**
@@ -48,6 +52,7 @@ export async function startParts(config: ProxyConfig, parts: Parts): Promise<voi
   parts.authenticator.start().catch((e: unknown) => {
     parts.logger.error({ reason: e instanceof Error ? e.message : String(e) }, "authenticator failed to start");
   });
+  await parts.revocation?.start();
   const address = await parts.proxy.listen();
   await parts.ops.listen();
   parts.logger.info({
@@ -63,6 +68,7 @@ export async function startParts(config: ProxyConfig, parts: Parts): Promise<voi
 /** Drains the proxy, then stops the ops servers and the authenticator. */
 export async function stopParts(parts: Parts): Promise<void> {
   await parts.proxy.close();
+  await parts.revocation?.stop();
   await parts.ops.close();
   parts.authenticator.close();
 }
