@@ -20,10 +20,14 @@ export interface RuntimeDeps {
   readonly clock: Clock;
   readonly logger: Logger;
   readonly metrics: Metrics;
-  /** Verifies admin tokens (the proxy's own authenticator). */
-  readonly authenticator: TokenAuthenticator;
-  /** Shared storage (serve: the issuer's); otherwise `config.sqliteFile` is opened on start and closed on stop. */
-  readonly storage?: Storage;
+  /** Verifies admin tokens (the proxy's own authenticator); without it the admin API takes client certificates only. */
+  readonly authenticator?: TokenAuthenticator;
+  /**
+   * The storage to share, asked for on start (serve: the issuer's, opened
+   * after these parts are built); otherwise `config.sqliteFile` is opened on
+   * start and closed on stop.
+   */
+  readonly storage?: () => Storage;
 }
 
 /** The revocation parts of one process. */
@@ -44,7 +48,7 @@ export interface RevocationRuntime {
 export function buildRevocation(config: RevocationConfig, deps: RuntimeDeps): RevocationRuntime {
   let opened: Promise<Storage> | undefined;
   const storage = (): Promise<Storage> => {
-    if (deps.storage !== undefined) return Promise.resolve(deps.storage);
+    if (deps.storage !== undefined) return Promise.resolve(deps.storage());
     if (config.sqliteFile === undefined) return Promise.reject(new Error("revocation.sqliteFile is not set"));
     return (opened ??= openStorage({ type: "sqlite", config: { file: config.sqliteFile } }, { clock: deps.clock }));
   };
@@ -73,11 +77,11 @@ export function buildRevocation(config: RevocationConfig, deps: RuntimeDeps): Re
   };
 }
 
-async function adminServerConfig(a: AdminConfig, authenticator: TokenAuthenticator) {
+async function adminServerConfig(a: AdminConfig, authenticator: TokenAuthenticator | undefined) {
   return {
     listen: a.listen, certPem: await readFile(a.tlsCertFile, "utf8"), keyPem: await readFile(a.tlsPrivateKeyFile, "utf8"),
     ...(a.clientCaFile === undefined ? {} : { clientCaPem: await readFile(a.clientCaFile, "utf8") }),
-    ...(a.adminGroup === undefined ? {} : { authenticator, adminGroup: a.adminGroup }),
+    ...(a.adminGroup === undefined || authenticator === undefined ? {} : { authenticator, adminGroup: a.adminGroup }),
   };
 }
 
