@@ -37,7 +37,7 @@ export async function runRevocations(argv: readonly string[], io: CliIo): Promis
 export function table(list: { revocations: readonly Revocation[]; blocks: readonly Block[] }): string {
   const rows = [
     ...list.revocations.map((r) => ({ at: r.created, cells: [r.id, "revoke", r.kind, r.name || "*", new Date(r.created).toISOString(), "-", r.actor, r.reason] })),
-    ...list.blocks.map((b) => ({ at: b.created, cells: [b.id, "block", b.kind, b.name, new Date(b.created).toISOString(), b.until === undefined ? "lifted" : new Date(b.until).toISOString(), b.actor, b.reason] })),
+    ...list.blocks.map((b) => ({ at: b.created, cells: [b.id, "block", b.kind, b.name, new Date(b.created).toISOString(), b.until === undefined ? "until lifted" : new Date(b.until).toISOString(), b.actor, b.reason] })),
   ].sort((a, b) => b.at - a.at).map((r) => r.cells);
   if (rows.length === 0) return "No revocations or blocks in force.\n";
   const all = [["ID", "EFFECT", "KIND", "NAME", "SINCE", "UNTIL", "BY", "REASON"], ...rows];

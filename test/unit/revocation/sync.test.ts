@@ -1,0 +1,61 @@
+import { test } from "node:test";
+import assert from "node:assert/strict";
+import { systemClock } from "../../../src/clock.ts";
+import type { Revocation as StoredRevocation } from "../../../src/issuer/storage/entities.ts";
+import type { RevocationStore } from "../../../src/issuer/storage/storage.ts";
+import { createLogger } from "../../../src/log/logger.ts";
+import { Metrics } from "../../../src/metrics/metrics.ts";
+import { RevocationGuard } from "../../../src/revocation/guard.ts";
+import { fromRecords, revocationRecord } from "../../../src/revocation/model.ts";
+
+function fakeStore(records: StoredRevocation[], fail: { now: boolean }): RevocationStore {
+  return {
+    listRevocations: async () => { if (fail.now) throw new Error("down"); return [...records]; },
+    getRevocation: async (id) => records.find((r) => r.id === id),
+    createRevocation: async (r) => { records.push(r); },
+    deleteRevocation: async (id) => records.splice(records.findIndex((r) => r.id === id), 1).length > 0,
+  };
+}
+
+const logger = createLogger({ level: "silent" });
+
+test("a stored revocation lapses maxTokenAge after it, and is then no longer in force", () => {
+  const record = revocationRecord({ id: "r", kind: "user", name: "a", before: 1_000, reason: "", actor: "x", created: 1_000 }, 500);
+  assert.equal(record.until, 1_500);
+  assert.equal(fromRecords([record], 1_499).revocations.length, 1);
+  assert.equal(fromRecords([record], 1_500).revocations.length, 0);
+});
+
+test("the guard sweeps open connections of a newly revoked identity, only those, and only once", async () => {
+  const records: StoredRevocation[] = [];
+  const guard = new RevocationGuard({ store: fakeStore(records, { now: false }), clock: systemClock, logger, metrics: new Metrics() });
+  await guard.start();
+  guard.stop();
+  const closed: string[] = [];
+  guard.connections.add({ subject: { username: "a", groups: [], issuedAt: 1 }, close: () => closed.push("a") });
+  guard.connections.add({ subject: { username: "b", groups: [], issuedAt: 1 }, close: () => closed.push("b") });
+  records.push(revocationRecord({ id: "r1", kind: "user", name: "a", before: Date.now(), reason: "", actor: "x", created: Date.now() }, 60_000));
+  await guard.sync.refresh();
+  await guard.sync.refresh();
+  assert.deepEqual(closed, ["a"]);
+  assert.equal(guard.connections.size, 1);
+});
+
+test("failClosed: stale before the first read and after staleAfter without one; bestEffort never", async () => {
+  let now = 10_000;
+  const clock = { now: () => now };
+  const fail = { now: true };
+  const metrics = new Metrics();
+  const strict = new RevocationGuard({ store: fakeStore([], fail), clock, logger, metrics, mode: "failClosed", staleAfterMs: 1_000 });
+  const lenient = new RevocationGuard({ store: fakeStore([], fail), clock, logger, metrics: new Metrics(), mode: "bestEffort", staleAfterMs: 1_000 });
+  const subject = { username: "a", groups: [], issuedAt: 1 };
+  await strict.sync.refresh();
+  assert.equal(strict.check(subject), "stale");
+  assert.equal(lenient.check(subject), undefined);
+  fail.now = false;
+  await strict.sync.refresh();
+  assert.equal(strict.check(subject), undefined);
+  now += 1_001;
+  assert.equal(strict.check(subject), "stale");
+  assert.match(await metrics.registry.getSingleMetricAsString("kubeward_revocation_list_staleness_seconds"), / 0$/);
+});
