@@ -52,7 +52,7 @@ export const FLAGS: readonly FlagSpec[] = [
   { name: "tls-private-key-file", key: "tlsPrivateKeyFile", type: "string", arg: "FILE", group: "Serving", help: "PEM private key matching --tls-cert-file; required." },
   { name: "metrics-serving-address", key: "metricsServingAddress", type: "string", arg: "HOST:PORT", group: "Serving", help: "Plain-HTTP /metrics, /healthz and /readyz (off when unset)." },
   { name: "readiness-probe-port", key: "readinessProbePort", short: "P", type: "string", arg: "PORT", group: "Serving", shown: String(DEFAULTS.readinessProbePort), help: "Plain-HTTP port answering GET /ready; 0 turns it off." },
-  { name: "flush-interval", key: "flushInterval", type: "string", arg: "DURATION", group: "Serving", shown: DEFAULTS.flushInterval, help: "How often response bytes are flushed to the client; 0 or less flushes at once." },
+  { name: "flush-interval", key: "flushInterval", type: "string", arg: "DURATION", group: "Serving", shown: DEFAULTS.flushInterval, help: "Accepted for kube-oidc-proxy compatibility; kubeward never buffers responses, so every chunk is sent at once." },
   { name: "max-request-header-bytes", key: "maxRequestHeaderBytes", type: "string", arg: "BYTES", group: "Serving", shown: String(DEFAULTS.maxRequestHeaderBytes), help: "Largest request header block accepted." },
   { name: "extra-user-headers", key: "extraUserHeaders", type: "multimap", arg: "KEY=VALUE", group: "Identity", help: "Extra added to every forwarded identity; a key may repeat to hold several values." },
   { name: "extra-user-header-client-ip", key: "extraUserHeaderClientIP", type: "boolean", group: "Identity", shown: "false", help: "Add the client's address as extra remote-client-ip." },
