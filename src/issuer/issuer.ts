@@ -135,6 +135,7 @@ export function createIssuer(input: IssuerConfig, deps: IssuerDeps): Issuer {
     },
     config, connectors: deps.connectors, storage: deps.storage, clock: deps.clock, logger, metrics,
     csrf: createCsrf(secretKeys[0] ?? ""), sealer, page: { theme: config.theme, stylesheetURL: `${prefix}/theme.css` }, prefix,
+    ...(deps.revocation === undefined ? {} : { revocation: deps.revocation }),
   };
   const maintain = async (): Promise<void> => {
     if (await signer.maintain()) live.rebuild();

@@ -44,7 +44,8 @@ function grants(w: WiringInput): ExtraGrant[] {
   if (connector !== undefined && isPasswordConnector(connector)) {
     out.push({
       name: "password", params: PASSWORD_GRANT_PARAMS,
-      handler: passwordGrant({ connector, storage: deps.storage, clock: deps.clock, logger: deps.logger, metrics: w.metrics, clients: config.clients, refreshAbsoluteTtlMs: config.refreshAbsoluteTtlMs, sealer: w.sealer }),
+      handler: passwordGrant({ connector, storage: deps.storage, clock: deps.clock, logger: deps.logger, metrics: w.metrics, clients: config.clients, refreshAbsoluteTtlMs: config.refreshAbsoluteTtlMs, sealer: w.sealer,
+        ...(deps.revocation === undefined ? {} : { revocation: deps.revocation }) }),
     });
   }
   return out;

@@ -3,6 +3,7 @@
  * password connector checks the credentials, and the client gets the same
  * tokens a browser login would give, its ID token finished like every other.
  */
+import type { RevocationPolicy } from "../../revocation/policy.ts";
 import { errors, type OidcContext } from "oidc-provider";
 import type { Clock } from "../../clock.ts";
 import type { Logger } from "../../log/logger.ts";
@@ -26,6 +27,8 @@ export interface PasswordGrantDeps {
   readonly clients: readonly IssuerClientConfig[];
   readonly refreshAbsoluteTtlMs: number;
   readonly sealer: Sealer;
+  /** Revocations and blocks: a blocked user gets invalid_grant. */
+  readonly revocation?: RevocationPolicy;
 }
 
 /** The parameters the grant reads. */
@@ -61,6 +64,9 @@ export function passwordGrant(deps: PasswordGrantDeps) {
     const scope = allowedScope(params.scope, client.clientId, deps.clients);
     const identity = await login(deps, scope, username, password);
     const sub = subjectFor(deps.connector.id, identity.userID);
+    if (deps.revocation?.refusal(identityClaims(sub, identity), deps.clock.now()) !== undefined) {
+      throw new errors.InvalidGrant("access for this account is blocked by an administrator");
+    }
     const grant = new provider.Grant({ accountId: sub, clientId: client.clientId });
     grant.addOIDCScope(scope);
     const grantId = await grant.save();

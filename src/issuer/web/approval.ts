@@ -10,7 +10,8 @@ import { AUDIENCE_SCOPE_PREFIX } from "../provider/clients.ts";
 import { subjectFor } from "../subject.ts";
 import { contentSecurityPolicy } from "./layout.ts";
 import { redirect, sendPage } from "./http.ts";
-import { approvalPage } from "./pages.ts";
+import { approvalPage, errorPage } from "./pages.ts";
+import { identityClaims } from "../provider/accounts.ts";
 import { clientName, type InteractionView, type WebDeps } from "./context.ts";
 
 const SCOPE_TEXT: Readonly<Record<string, string>> = {
@@ -46,6 +47,13 @@ export async function deny(deps: WebDeps, req: IncomingMessage, res: ServerRespo
 
 /** After a connector vouched for the user: approve at once, or keep the identity and show the approval screen. */
 export async function loggedIn(deps: WebDeps, req: IncomingMessage, res: ServerResponse, view: InteractionView, connector: Connector, identity: Identity): Promise<void> {
+  const refusal = deps.revocation?.refusal(identityClaims(subjectFor(connector.id, identity.userID), identity), deps.clock.now());
+  if (refusal !== undefined) {
+    deps.logger.info({ connector: connector.id, kind: refusal.kind, revocation: refusal.id }, "login refused: identity blocked");
+    sendPage(res, 403, contentSecurityPolicy(deps.config.theme), errorPage(deps.page, "Sign-in refused",
+      "An administrator has blocked access for this account. Ask them to lift the block.", "identity_blocked"));
+    return;
+  }
   deps.metrics.login(connector.id, "success");
   const config = deps.config.clients.find((c) => c.id === view.client.clientId);
   if (config?.skipApproval === true) {

@@ -1,4 +1,5 @@
 /** What the login routes share: their dependencies, and loading the interaction a request belongs to. */
+import type { RevocationPolicy } from "../../revocation/policy.ts";
 import type { IncomingMessage, ServerResponse } from "node:http";
 import type { Interaction, OidcClient, Provider } from "oidc-provider";
 import type { Clock } from "../../clock.ts";
@@ -27,6 +28,8 @@ export interface WebDeps {
   readonly page: PageContext;
   /** The issuer URL's path, "" at the root; every route is under it. */
   readonly prefix: string;
+  /** Revocations and blocks: a blocked user's login ends on an error page. */
+  readonly revocation?: RevocationPolicy;
 }
 
 /** What kubeward keeps in an interaction's result between the login and the approval, opened. */
