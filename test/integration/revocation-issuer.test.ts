@@ -14,7 +14,8 @@ import { Metrics } from "../../src/metrics/metrics.ts";
 import { createRevocationPolicy } from "../../src/revocation/policy.ts";
 import { RevocationService } from "../../src/revocation/service.ts";
 import { RevocationSync } from "../../src/revocation/sync.ts";
-import { startIssuerHarness, tokenRequest, type Harness } from "./issuer-harness.ts";
+import { authorizationRequest, KUBECTL_REDIRECT, startIssuerHarness, tokenRequest, type Harness } from "./issuer-harness.ts";
+import { formDriver, loginWithPassword } from "./issuer-browserless.ts";
 
 let storage: Storage;
 let sync: RevocationSync;
@@ -62,9 +63,18 @@ for (const [kind, name] of [["user", "jane@example.com"], ["group", "oidc:ops"],
   });
 }
 
-test("a block refuses refresh of every login of the user, old or new", async () => {
+test("a block refuses refresh of every login, the password grant, and the login page (with a readable error)", async () => {
   const token = await login();
-  const b = await service.block({ kind: "user", name: "jane@example.com", reason: "test", actor: "test" });
+  const b = await service.block({ kind: "group", name: "oidc:dev", reason: "test", actor: "test" });
   assert.equal((await refresh(token)).body.error, "invalid_grant");
+  const password = await tokenRequest(h, { grant_type: "password", username: "jane", password: "correct horse", scope: "openid email groups" }, "pw", "pw-secret");
+  assert.equal(password.status, 400);
+  assert.equal(password.body.error, "invalid_grant");
+  const req = await authorizationRequest(await h.rp("kubectl"), KUBECTL_REDIRECT, "openid email groups");
+  const page = await loginWithPassword(formDriver(h.fetch, h.url), req.url.href, "jane", "correct horse");
+  assert.equal(page.status, 403);
+  assert.match(page.html, /An administrator has blocked access for this account/);
+  assert.equal(page.redirectedTo, undefined);
   await service.lift(b.id, "test");
+  assert.equal((await tokenRequest(h, { grant_type: "password", username: "jane", password: "correct horse", scope: "openid" }, "pw", "pw-secret")).status, 200);
 });
