@@ -87,6 +87,7 @@ export async function resolveServeFile(file: ServeFile, where: { base: string; s
     connectors, clients, storage: storageOf(file, stateDir, where.base, problems),
     proxy: prefixed(fromFile(proxyFile, where.base), "proxy."),
     upstreamChosen: proxyFile.kubeconfig !== undefined || proxyFile.context !== undefined,
+    ...(proxyFile.revocation ? { revocation: { section: proxyFile.revocation, baseDir: where.base } } : {}),
   };
 }
 

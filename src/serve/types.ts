@@ -4,6 +4,7 @@
  */
 import type { ListenAddress } from "../config/types.ts";
 import type { Settings } from "../config/settings.ts";
+import type { FileRevocation } from "../config/schema.ts";
 import type { IssuerClientConfig, IssuerConfig } from "../issuer/config.ts";
 import type { ConnectorConfig } from "../issuer/connectors/registry.ts";
 import type { StorageConfig } from "../issuer/storage/registry.ts";
@@ -44,4 +45,6 @@ export interface ServeConfig {
   readonly proxy: Settings;
   /** The proxy's upstream kubeconfig was chosen by the user (a problem with it is an error, not a disabled proxy). */
   readonly upstreamChosen: boolean;
+  /** `proxy.revocation` as written, and the directory its file names are relative to (docs/revocation.md). */
+  readonly revocation?: { readonly section: FileRevocation; readonly baseDir: string };
 }
