@@ -16,6 +16,9 @@ import { flagLines } from "../login/flag-parser.ts";
 import { createLogger, type Logger } from "../log/logger.ts";
 import type { Metrics } from "../metrics/metrics.ts";
 import { createProxyServer, type ProxyServer } from "../proxy/server.ts";
+import type { RevocationGuard } from "../revocation/guard.ts";
+import type { RevocationRuntime } from "../revocation/runtime.ts";
+import { buildServeRevocation, embeddedMapping } from "../revocation/serve.ts";
 import { ensureInitialAdmin } from "../serve/admin.ts";
 import { buildIssuerPart, startIssuerPart, stopIssuerPart, type IssuerPart } from "../serve/issuer-part.ts";
 import { SERVE_FLAGS, loadServeConfig } from "../serve/load.ts";
@@ -51,11 +54,12 @@ interface Parts {
   readonly metrics: Metrics;
   readonly issuer: IssuerPart;
   readonly proxy: RunningProxy | undefined;
+  /** Revocations and blocks, over the issuer's storage, enforced by the issuer and the proxy. */
+  readonly revocation: RevocationRuntime;
 }
 
-function buildProxyPart(config: ProxyConfig, issuer: IssuerPart, logger: Logger, metrics: Metrics): RunningProxy {
-  const authenticator = createAuthenticator(config.oidc, { clock: systemClock, logger, metrics });
-  const server = createProxyServer(config, { authenticator, logger, metrics, clock: systemClock });
+function buildProxyPart(config: ProxyConfig, issuer: IssuerPart, logger: Logger, metrics: Metrics, authenticator: TokenAuthenticator, revocation: RevocationGuard): RunningProxy {
+  const server = createProxyServer(config, { authenticator, logger, metrics, clock: systemClock, revocation });
   const ops = createOpsServers(config, { metrics, ready: () => issuer.issuer.ready() && server.ready(), logger });
   return { config, authenticator, server, ops };
 }
@@ -65,9 +69,14 @@ export async function buildParts(config: ServeConfig, prepared: Prepared): Promi
   // Logs go to stderr, so stdout stays the few lines a person reads.
   const logger = createLogger({ level, destination: pino.destination({ dest: 2, sync: true }) });
   const metrics = buildMetrics();
-  const issuer = await buildIssuerPart(config, prepared, { clock: systemClock, logger, registry: metrics.registry });
-  const proxy = "config" in prepared.proxy ? buildProxyPart(prepared.proxy.config, issuer, logger, metrics) : undefined;
-  return { logger, metrics, issuer, proxy };
+  const proxyConfig = "config" in prepared.proxy ? prepared.proxy.config : undefined;
+  const authenticator = proxyConfig && createAuthenticator(proxyConfig.oidc, { clock: systemClock, logger, metrics });
+  const revocation = buildServeRevocation(config.revocation?.section, config.revocation?.baseDir ?? config.stateDir, {
+    clock: systemClock, logger, metrics, storage: () => issuer.storage, mapping: embeddedMapping(proxyConfig, prepared.issuerUrl), ...(authenticator ? { authenticator } : {}),
+  });
+  const issuer = await buildIssuerPart(config, prepared, { clock: systemClock, logger, registry: metrics.registry, revocation: revocation.policy });
+  const proxy = proxyConfig && authenticator ? buildProxyPart(proxyConfig, issuer, logger, metrics, authenticator, revocation.runtime.guard) : undefined;
+  return { logger, metrics, issuer, proxy, revocation: revocation.runtime };
 }
 
 /** How to run this kubeward again: `kubeward` when started by that name, else the runtime and the script. */
@@ -90,6 +99,7 @@ async function startProxyPart(p: RunningProxy, config: ServeConfig, logger: Logg
 /** Starts the issuer, creates the initial admin once, starts the proxy, then says where everything is and what to do next. */
 export async function startParts(config: ServeConfig, prepared: Prepared, parts: Parts, io: CliIo): Promise<void> {
   await startIssuerPart(parts.issuer, prepared.issuerListen);
+  await parts.revocation.start();
   const admin = config.initialAdmin;
   if (admin !== undefined) await ensureInitialAdmin(parts.issuer.storage, admin, (password) => io.stdout(adminPasswordLine(admin, password)));
   const proxy = parts.proxy ? await startProxyPart(parts.proxy, config, parts.logger) : undefined;
@@ -118,6 +128,7 @@ export async function stopParts(parts: Parts): Promise<void> {
     await parts.proxy.ops.close();
     parts.proxy.authenticator.close();
   }
+  await parts.revocation.stop();
   await stopIssuerPart(parts.issuer, grace);
 }
 

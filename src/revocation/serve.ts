@@ -8,6 +8,7 @@ import { mapGroups, mapUsername, type ClaimMappingConfig } from "../auth/claim-m
 import type { Clock } from "../clock.ts";
 import { ConfigError, Problems } from "../config/errors.ts";
 import type { FileRevocation } from "../config/schema.ts";
+import type { ProxyConfig } from "../config/types.ts";
 import type { Storage } from "../issuer/storage/storage.ts";
 import type { Logger } from "../log/logger.ts";
 import type { Metrics } from "../metrics/metrics.ts";
@@ -17,6 +18,11 @@ import { buildRevocation, type RevocationRuntime } from "./runtime.ts";
 
 /** The claim mapping serve's proxy applies to the embedded issuer by default. */
 export const EMBEDDED_MAPPING: ClaimMappingConfig = { usernameClaim: "email", usernamePrefix: "", groupsClaim: "groups", groupsPrefix: "", requiredClaims: {} };
+
+/** The claim mapping serve's proxy applies to the embedded issuer at `issuerUrl`; {@link EMBEDDED_MAPPING} without a proxy. */
+export function embeddedMapping(proxy: ProxyConfig | undefined, issuerUrl: string): ClaimMappingConfig {
+  return proxy?.oidc.find((o) => o.issuerUrl === issuerUrl) ?? EMBEDDED_MAPPING;
+}
 
 /** What serve passes. */
 export interface ServeRevocationDeps {

@@ -15,6 +15,7 @@ import { openConnector } from "../issuer/connectors/registry.ts";
 import { openStorage } from "../issuer/storage/registry.ts";
 import type { Storage } from "../issuer/storage/storage.ts";
 import type { Logger } from "../log/logger.ts";
+import type { RevocationPolicy } from "../revocation/policy.ts";
 import type { Prepared } from "./prepare.ts";
 import type { ServeConfig } from "./types.ts";
 
@@ -30,6 +31,8 @@ export interface IssuerPartDeps {
   readonly clock: Clock;
   readonly logger: Logger;
   readonly registry: Registry;
+  /** Revocations and blocks the issuer enforces (see src/revocation/serve.ts). */
+  readonly revocation?: RevocationPolicy;
 }
 
 /** Opens every connector; their problems are reported together, and what opened is closed again on failure. */
@@ -59,7 +62,7 @@ export async function buildIssuerPart(config: ServeConfig, prepared: Prepared, d
     const connectors = await openConnectors(config, storage, deps);
     const issuer = createIssuer(
       { ...config.issuer, issuerURL: prepared.issuerUrl, clients: config.clients, secretKeys: prepared.secretKeys },
-      { storage, connectors, clock: deps.clock, logger: deps.logger, metrics: deps.registry },
+      { storage, connectors, clock: deps.clock, logger: deps.logger, metrics: deps.registry, ...(deps.revocation ? { revocation: deps.revocation } : {}) },
     );
     const tls = { cert: await readFile(prepared.issuerCert.certFile, "utf8"), key: await readFile(prepared.issuerCert.keyFile, "utf8") };
     return { storage, connectors, issuer, server: createServer(tls, issuer.handler) };
