@@ -22,7 +22,7 @@ describe("kubeward login against kubeward's issuer", () => {
   const scopes = ["openid", "groups", "offline_access"];
   const key = () => ({ issuer: h.url, clientId: "kubelogin", scopes });
   before(async () => {
-    h = await startIssuerHarness({ config: { clients: [...DEFAULT_CLIENTS, KUBELOGIN_CLIENT], idTokenTtlMs: 20_000, devicePollIntervalMs: 200 } });
+    h = await startIssuerHarness({ config: { clients: [...DEFAULT_CLIENTS, KUBELOGIN_CLIENT], idTokenTtlMs: 20_000, devicePollIntervalMs: 1_000 } });
     [box, browser] = await Promise.all([loginSandbox(h.url, h.caPem, "kubelogin"), launchChromium()]);
   });
   after(async () => { await browser.close(); await box.close(); await h.close(); });
