@@ -4,7 +4,7 @@
  */
 import type { IncomingMessage } from "node:http";
 import type { TLSSocket } from "node:tls";
-import type { TokenAuthenticator } from "../auth/authenticator.ts";
+import type { Authentication, TokenAuthenticator } from "../auth/authenticator.ts";
 import { KubewardError } from "../errors.ts";
 
 /** How callers prove they are operators. */
@@ -13,6 +13,8 @@ export interface AdminAuthConfig {
   readonly authenticator?: TokenAuthenticator;
   /** A token is accepted only when its groups include this one. */
   readonly adminGroup?: string;
+  /** True when the token is revoked or blocked: a revoked admin cannot undo their own revocation. */
+  readonly revoked?: (auth: Authentication) => boolean;
 }
 
 /**
@@ -33,12 +35,14 @@ export async function adminActor(req: IncomingMessage, config: AdminAuthConfig):
     const detail = socket.authorizationError === undefined ? "no credentials" : `client certificate refused: ${String(socket.authorizationError)}`;
     throw new KubewardError("admin_unauthenticated", detail);
   }
-  let user;
+  let auth: Authentication;
   try {
-    ({ user } = await config.authenticator.authenticate(token));
+    auth = await config.authenticator.authenticate(token);
   } catch (err) {
     throw new KubewardError("admin_unauthenticated", `token refused: ${err instanceof KubewardError ? err.code : "error"}`);
   }
+  if (config.revoked?.(auth) === true) throw new KubewardError("admin_unauthenticated", "token revoked or blocked");
+  const { user } = auth;
   if (config.adminGroup === undefined || !user.groups.includes(config.adminGroup)) {
     throw new KubewardError("admin_forbidden", `${user.username} is not in the admin group`);
   }

@@ -4,7 +4,8 @@
  * on start (or given, when `kubeward serve` shares the issuer's).
  */
 import { readFile } from "node:fs/promises";
-import type { TokenAuthenticator } from "../auth/authenticator.ts";
+import type { Authentication, TokenAuthenticator } from "../auth/authenticator.ts";
+import { subjectOf } from "../proxy/stages/revocation.ts";
 import type { Clock } from "../clock.ts";
 import type { AdminConfig, RevocationConfig } from "../config/types.ts";
 import { createAdminServer, type AdminServer } from "../admin/server.ts";
@@ -65,7 +66,8 @@ export function buildRevocation(config: RevocationConfig, deps: RuntimeDeps): Re
       await storage();
       await guard.start();
       if (config.admin === undefined) return;
-      admin = createAdminServer(await adminServerConfig(config.admin, deps.authenticator), { service, logger: deps.logger });
+      const revoked = (auth: Authentication) => guard.check(subjectOf(auth)) !== undefined;
+      admin = createAdminServer({ ...await adminServerConfig(config.admin, deps.authenticator), revoked }, { service, logger: deps.logger });
       const address = await admin.listen();
       deps.logger.info({ address: `${address.address}:${address.port}` }, "kubeward admin API listening");
     },
