@@ -36,23 +36,26 @@ function stringClaim(claims: Claims, name: string): string | undefined | Error {
 }
 
 /**
- * `usernamePrefix` + the username claim. The claim must be a non-empty
- * string. When the claim is `email`, `email_verified`, if present, must be
- * boolean true.
+ * `usernamePrefix` + the username claim. The claim must be a string (null
+ * reads as ""). When the claim is `email`, `email_verified`, if present, must
+ * be boolean true. kube-apiserver accepts an empty claim, giving the bare
+ * prefix; kubeward does too, but refuses an empty username (no prefix): an
+ * empty Impersonate-User would mean no impersonation at all.
  */
 export function mapUsername(claims: Claims, config: ClaimMappingConfig): string {
   const name = config.usernameClaim;
   const value = stringClaim(claims, name);
   if (value === undefined) throw new KubewardError("token_claim_missing", `username claim ${name} is absent`);
   if (value instanceof Error) throw new KubewardError("token_claim_invalid", value.message);
-  if (value === "") throw new KubewardError("token_claim_invalid", `username claim ${name} is empty`);
   if (name === "email") {
     const verified = own(claims, "email_verified");
     if (verified.present && verified.value !== true) {
       throw new KubewardError("token_email_unverified", `email_verified is ${JSON.stringify(verified.value)}`);
     }
   }
-  return config.usernamePrefix + value;
+  const username = config.usernamePrefix + value;
+  if (username === "") throw new KubewardError("token_claim_invalid", `username claim ${name} is empty and there is no username prefix`);
+  return username;
 }
 
 /** The groups claim (a string or an array of strings), each with `groupsPrefix`; absent or null means none. */

@@ -25,10 +25,18 @@ test("username is the prefix followed by the claim", () => {
   assert.equal(mapUsername({ upn: "bob" }, { ...base, usernameClaim: "upn", usernamePrefix: "oidc:" }), "oidc:bob");
 });
 
-test("username: an absent claim is token_claim_missing; empty, null or a non-string is token_claim_invalid", () => {
+test("username: an absent claim is token_claim_missing; a non-string is token_claim_invalid", () => {
   assert.throws(() => mapUsername({}, base), refusedWith("token_claim_missing"));
-  for (const sub of ["", null, 42, true, ["alice"], { name: "alice" }]) {
+  for (const sub of [42, true, ["alice"], { name: "alice" }]) {
     assert.throws(() => mapUsername({ sub }, base), refusedWith("token_claim_invalid"), JSON.stringify(sub));
+  }
+});
+
+// As kube-apiserver 1.34 does (test/e2e/fidelity): the username is the bare prefix.
+test("username: an empty or null claim gives the bare prefix; with no prefix it is token_claim_invalid", () => {
+  for (const sub of ["", null]) {
+    assert.equal(mapUsername({ sub }, base), "https://issuer.example#", JSON.stringify(sub));
+    assert.throws(() => mapUsername({ sub }, { ...base, usernamePrefix: "" }), refusedWith("token_claim_invalid"), JSON.stringify(sub));
   }
 });
 
