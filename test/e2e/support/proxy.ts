@@ -16,13 +16,28 @@ import type { ClusterClient } from "../../fixtures/cluster/client.ts";
 
 const MAIN = join(import.meta.dirname, "..", "..", "..", "src", "cli", "main.ts");
 
-/** What the proxy trusts: the issuer's URL, client id and CA, plus any other `proxy` flags. */
+/**
+ * What the proxy trusts: the issuer's URL, client id and CA as flags, plus
+ * any other `proxy` flags; or, with `configIssuer`, one `oidc` entry of a
+ * `--config` file instead of the `--oidc-*` flags.
+ */
 export interface ProxyOptions {
   readonly issuerUrl: string;
   readonly clientId: string;
   readonly issuerCaPem: string;
   /** More flags, e.g. `--oidc-groups-claim=groups` or `--oidc-signing-algs=RS256,ES256`. */
   readonly args?: readonly string[];
+  /** The `oidc` entry of a config file (camelCase flags, `audiences`, `uidClaim`); `caFile` is filled in. */
+  readonly configIssuer?: Readonly<Record<string, unknown>>;
+}
+
+function oidcArgs(options: ProxyOptions, dir: string, issuerCa: string): string[] {
+  if (options.configIssuer === undefined) {
+    return [`--oidc-issuer-url=${options.issuerUrl}`, `--oidc-client-id=${options.clientId}`, `--oidc-ca-file=${issuerCa}`];
+  }
+  const file = join(dir, "config.yaml");
+  writeFileSync(file, JSON.stringify({ oidc: { ...options.configIssuer, caFile: issuerCa } }));
+  return [`--config=${file}`];
 }
 
 /** A running `kubeward proxy`. */
@@ -61,8 +76,7 @@ export async function startProxy(cluster: ClusterClient, options: ProxyOptions):
   writeFileSync(files.cert, leaf.certPem);
   writeFileSync(files.key, leaf.keyPem, { mode: 0o600 });
   const [port, readyPort] = [await freePort(), await freePort()];
-  const [cmd, argv] = withParentDeathSignal(process.execPath, [MAIN, "proxy",
-    `--oidc-issuer-url=${options.issuerUrl}`, `--oidc-client-id=${options.clientId}`, `--oidc-ca-file=${files.issuerCa}`,
+  const [cmd, argv] = withParentDeathSignal(process.execPath, [MAIN, "proxy", ...oidcArgs(options, dir, files.issuerCa),
     `--kubeconfig=${cluster.proxyKubeconfig}`, "--bind-address=127.0.0.1", `--secure-port=${port}`, `--readiness-probe-port=${readyPort}`,
     `--tls-cert-file=${files.cert}`, `--tls-private-key-file=${files.key}`, "--log-level=warn", ...(options.args ?? [])]);
   const child = spawn(cmd, argv, { stdio: ["ignore", "ignore", "pipe"], detached: true });
