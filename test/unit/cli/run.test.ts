@@ -25,7 +25,7 @@ describe("command dispatch", () => {
   });
 
   test("an unknown command: one line with a hint, exit 2", async () => {
-    assert.deepEqual(await cli("serve"), { code: 2, stdout: "", stderr: "kubeward: unknown command \"serve\"; see 'kubeward --help'\n" });
+    assert.deepEqual(await cli("serverless"), { code: 2, stdout: "", stderr: "kubeward: unknown command \"serverless\"; see 'kubeward --help'\n" });
   });
 
   test("an unknown top-level flag", async () => {
