@@ -34,6 +34,7 @@ export class RevocationSync {
   #confirmedAt: number | undefined;
   #timer: NodeJS.Timeout | undefined;
   #failing = false;
+  #queue: Promise<void> = Promise.resolve();
   readonly #listeners: ((index: RevocationIndex) => void)[] = [];
 
   constructor(options: SyncOptions) {
@@ -67,8 +68,18 @@ export class RevocationSync {
     this.#timer = undefined;
   }
 
-  /** Reads the store now; a change made by this process calls this so it applies at once. */
-  async refresh(): Promise<void> {
+  /**
+   * Reads the store now; a change made by this process calls this so it
+   * applies at once. Reads run one after another, so an older read can
+   * never replace the index a newer one built.
+   */
+  refresh(): Promise<void> {
+    const next = this.#queue.then(() => this.#read());
+    this.#queue = next;
+    return next;
+  }
+
+  async #read(): Promise<void> {
     const { store, clock, logger, metrics } = this.#options;
     try {
       const records = await store.listRevocations();
