@@ -1,8 +1,9 @@
 /**
  * `npm run bench`: kubeward against its peers, side by side in one run on one
  * machine, printed as a markdown table and saved under bench/results/.
- * Flags: --only proxy,churn,watch   --seconds N
+ * Flags: --only proxy,churn,watch,issuer   --seconds N
  *        --concurrency 1,16,128   --watches 1000,5000   --churn-tokens N
+ *        --grants N (most authorization codes pre-created per issuer)
  *        --cpu-prof (a V8 profile of kubeward proxy into bench/results/)
  *        --baseline DIR (also run kubeward from another checkout, e.g. a
  *        `git worktree` of an older commit, as "kubeward@baseline")
@@ -12,8 +13,9 @@ import { join, resolve } from "node:path";
 import { createBenchEnv, REPO } from "./lib/env.ts";
 import { machineFacts, markdownTable, writeResults, type Row } from "./lib/report.ts";
 import { runProxySuite, startIdentity } from "./proxy.ts";
+import { runIssuerSuite } from "./issuer.ts";
 
-const ALL = ["proxy", "churn", "watch"];
+const ALL = ["proxy", "churn", "watch", "issuer"];
 
 const { values } = parseArgs({
   options: {
@@ -22,6 +24,7 @@ const { values } = parseArgs({
     concurrency: { type: "string", default: "1,16,128" },
     watches: { type: "string", default: "1000,5000" },
     "churn-tokens": { type: "string", default: "20000" },
+    grants: { type: "string", default: "8000" },
     "cpu-prof": { type: "boolean", default: false },
     baseline: { type: "string" },
   },
@@ -44,16 +47,30 @@ const env = await createBenchEnv();
 const stopAll = () => void env.stop().finally(() => process.exit(130));
 process.once("SIGINT", stopAll);
 process.once("SIGTERM", stopAll);
+let failed = false;
+/** Runs one suite; a failure is reported and the next suite still runs. */
+async function suite(name: string, run: () => Promise<void>): Promise<void> {
+  try {
+    await run();
+  } catch (error) {
+    failed = true;
+    console.error(`bench: the ${name} suite failed: ${(error as Error).stack ?? String(error)}`);
+  }
+}
 try {
   const id = await startIdentity(env);
   if (cases.has("proxy") || cases.has("churn") || cases.has("watch")) {
     const prof = values["cpu-prof"] ? ["--cpu-prof", `--cpu-prof-dir=${join(REPO, "bench", "results")}`] : [];
-    const builds = [{ name: "kubeward", repo: REPO, nodeFlags: prof }];
-    if (values.baseline !== undefined) builds.push({ name: "kubeward@baseline", repo: resolve(values.baseline), nodeFlags: [] });
-    await runProxySuite(env, id, { seconds, concurrency: numbers(values.concurrency), churnTokens: Number(values["churn-tokens"]), watches: numbers(values.watches), cases, builds }, log);
+    const entry = (repo: string) => join(repo, "src", "cli", "main.ts");
+    const builds = [{ name: "kubeward", entry: entry(REPO), nodeFlags: prof }];
+    if (values.baseline !== undefined) builds.push({ name: "kubeward@baseline", entry: entry(resolve(values.baseline)), nodeFlags: [] });
+    const opts = { seconds, concurrency: numbers(values.concurrency), churnTokens: Number(values["churn-tokens"]), watches: numbers(values.watches), cases, builds };
+    await suite("proxy", () => runProxySuite(env, id, opts, log));
   }
+  if (cases.has("issuer")) await suite("issuer", () => runIssuerSuite(env, { seconds, concurrency: 16, grants: Number(values.grants) }, log));
 } finally {
   await env.stop();
 }
 console.log(`\n${markdownTable(rows)}\n`);
 console.log(`results: ${writeResults(machine, process.argv.slice(2), rows)}`);
+if (failed) process.exitCode = 1;

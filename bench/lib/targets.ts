@@ -75,7 +75,8 @@ function commonFlags(env: BenchEnv, oidc: OidcSettings, upstream: Upstream, port
 /** Which kubeward to start: this checkout, or another one (a baseline, shown as "kubeward@baseline"). */
 export interface KubewardBuild {
   readonly name: string;
-  readonly repo: string;
+  /** The CLI's entry: src/cli/main.ts (type stripping) or dist/cli/main.js (compiled). */
+  readonly entry: string;
   /** Extra Node flags, such as --cpu-prof. */
   readonly nodeFlags: readonly string[];
 }
@@ -83,7 +84,7 @@ export interface KubewardBuild {
 /** Starts `kubeward proxy` from `build` and waits until a valid token gets 200. */
 export async function startKubeward(env: BenchEnv, build: KubewardBuild, oidc: OidcSettings, upstream: Upstream, token: string, label: string): Promise<Target> {
   const port = await freePort();
-  const args = [...build.nodeFlags, join(build.repo, "src", "cli", "main.ts"), "proxy", ...commonFlags(env, oidc, upstream, port), "--readiness-probe-port=0"];
+  const args = [...build.nodeFlags, build.entry, "proxy", ...commonFlags(env, oidc, upstream, port), "--readiness-probe-port=0"];
   const child = env.spawn(`${build.name.replace("@", "-")}-${label}`, NODE, args);
   const url = `https://127.0.0.1:${port}`;
   await waitFor(build.name, async () => (await probe(`${url}/api/v1/namespaces/default/configmaps/small`, token, env.caPem)) === 200, 30_000, child);

@@ -12,8 +12,21 @@ export interface WrkRun {
   readonly url: string;
   readonly connections: number;
   readonly seconds: number;
-  /** One token for every request, or a file of tokens (one a line) rotated per request. */
-  readonly auth: { readonly token: string } | { readonly tokensFile: string };
+  /**
+   * One bearer token for every request (none when empty), a file of tokens
+   * (one a line) rotated per request, or a file of form bodies POSTed once
+   * each (`chain`: refresh-token bodies, each answer's new token sent next).
+   */
+  readonly auth:
+    | { readonly token: string }
+    | { readonly tokensFile: string }
+    | { readonly bodiesFile: string; readonly authorization: string; readonly chain?: boolean };
+}
+
+function scriptAndEnv(auth: WrkRun["auth"]): [string, Record<string, string>] {
+  if ("bodiesFile" in auth) return [auth.chain === true ? "refresh-chain.lua" : "form-post.lua", { BENCH_BODIES_FILE: auth.bodiesFile, BENCH_AUTH: auth.authorization }];
+  if ("tokensFile" in auth) return ["rotate.lua", { BENCH_TOKENS_FILE: auth.tokensFile }];
+  return ["bearer.lua", { BENCH_TOKEN: auth.token }];
 }
 
 /** What wrk measured. */
@@ -28,9 +41,8 @@ export interface WrkResult {
 
 /** Runs wrk to completion (bounded by `seconds` plus a margin) and parses the JSON line its script prints. */
 export async function runWrk(run: WrkRun): Promise<WrkResult> {
-  const rotate = "tokensFile" in run.auth;
-  const env = rotate ? { BENCH_TOKENS_FILE: (run.auth as { tokensFile: string }).tokensFile } : { BENCH_TOKEN: (run.auth as { token: string }).token };
-  const args = ["-t1", `-c${run.connections}`, `-d${run.seconds}s`, "--timeout", "10s", "-s", join(SCRIPTS, rotate ? "rotate.lua" : "bearer.lua"), run.url];
+  const [script, env] = scriptAndEnv(run.auth);
+  const args = ["-t1", `-c${run.connections}`, `-d${run.seconds}s`, "--timeout", "10s", "-s", join(SCRIPTS, script), run.url];
   const child = spawn("wrk", args, { env: { ...process.env, ...env }, stdio: ["ignore", "pipe", "pipe"] });
   let out = "";
   child.stdout.on("data", (d: Buffer) => void (out += d.toString()));

@@ -1,6 +1,7 @@
--- wrk script: every request carries the one bearer token in BENCH_TOKEN;
+-- wrk script: every request carries the bearer token in BENCH_TOKEN (none when unset);
 -- done() prints the run's figures as one JSON line for bench/lib/wrk.ts.
-wrk.headers["Authorization"] = "Bearer " .. os.getenv("BENCH_TOKEN")
+local token = os.getenv("BENCH_TOKEN")
+if token ~= nil and token ~= "" then wrk.headers["Authorization"] = "Bearer " .. token end
 wrk.headers["Accept"] = "application/json"
 
 done = function(summary, latency, requests)

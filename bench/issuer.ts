@@ -1,0 +1,64 @@
+/**
+ * The issuer suite: kubeward's issuer (memory and sqlite storage) against
+ * Dex (memory storage) with the same client: discovery and JWKS fetches,
+ * authorization-code exchanges and refresh grants at a fixed concurrency.
+ */
+import { writeFileSync } from "node:fs";
+import { join } from "node:path";
+import type { BenchEnv } from "./lib/env.ts";
+import { measure, rssMb } from "./lib/proc-stats.ts";
+import type { Row } from "./lib/report.ts";
+import { runWrk, type WrkRun } from "./lib/wrk.ts";
+import {
+  basicAuth, codeBody, codes, jwksUri, refreshBody, refreshTokens, SESSION_USERS, startDex, startKubewardIssuer, type BenchIssuer,
+} from "./lib/issuer-setup.ts";
+
+export interface IssuerOptions {
+  readonly seconds: number;
+  readonly concurrency: number;
+  /** Most codes pre-created per issuer for the exchange case (fewer if their making takes over 40 s). */
+  readonly grants: number;
+}
+
+async function row(issuer: BenchIssuer, name: string, run: WrkRun, note = ""): Promise<Row> {
+  const { result: r, cpuS, peakRssMb } = await measure(issuer.pid, () => runWrk(run));
+  // One-time grants: only the answers that granted count.
+  const ok = r.requests - r.non2xx - r.socketErrors;
+  const rps = r.requests === 0 ? 0 : r.rps * (ok / r.requests);
+  const exhausted = r.non2xx > 0 && note !== "" ? "; some grants failed or ran out: a lower bound" : "";
+  return { suite: "issuer", case: name, target: issuer.name, rps, p50Ms: r.p50Ms, p99Ms: r.p99Ms, cpuS, peakRssMb, errors: r.non2xx + r.socketErrors, note: `${note}${exhausted}` };
+}
+
+async function grantRow(env: BenchEnv, issuer: BenchIssuer, name: string, bodies: readonly string[], opts: IssuerOptions, note: string, chain = false): Promise<Row> {
+  const bodiesFile = join(env.dir, `bodies-${issuer.pid}.txt`);
+  writeFileSync(bodiesFile, `${bodies.join("\n")}\n`);
+  const seconds = Math.min(opts.seconds, 3);
+  const run = { url: `${issuer.url}/token`, connections: opts.concurrency, seconds, auth: { bodiesFile, authorization: basicAuth(), chain } };
+  return row(issuer, name, run, note);
+}
+
+async function exchangeRow(env: BenchEnv, i: BenchIssuer, opts: IssuerOptions): Promise<Row> {
+  const started = Date.now();
+  const list = await codes(i, opts.grants, 40_000);
+  const note = `${list.length} codes pre-created in ${((Date.now() - started) / 1000).toFixed(0)} s`;
+  return grantRow(env, i, `code exchange, c=${opts.concurrency}`, list.map(codeBody), opts, note);
+}
+
+async function refreshRow(env: BenchEnv, i: BenchIssuer, opts: IssuerOptions): Promise<Row> {
+  const sessionCodes = await Promise.all(Array.from({ length: SESSION_USERS }, (_, k) => i.sessionCode(k)));
+  const tokens = await refreshTokens(i, sessionCodes);
+  const note = `${tokens.length} users, each a chain of rotating refresh tokens`;
+  return grantRow(env, i, `refresh grant, c=${opts.concurrency}`, tokens.map(refreshBody), opts, note, true);
+}
+
+/** Runs the issuer cases, interleaving the issuers case by case; rows go to `log` as measured. */
+export async function runIssuerSuite(env: BenchEnv, opts: IssuerOptions, log: (row: Row) => void): Promise<void> {
+  const issuers = [await startDex(env), await startKubewardIssuer(env, "memory"), await startKubewardIssuer(env, "sqlite")];
+  for (const i of issuers) log({ suite: "issuer", case: "idle after start", target: i.name, rssMb: rssMb(i.pid) });
+  const c = opts.concurrency;
+  for (const i of issuers) log(await row(i, `discovery GET, c=${c}`, { url: `${i.url}/.well-known/openid-configuration`, connections: c, seconds: opts.seconds, auth: { token: "" } }));
+  for (const i of issuers) log(await row(i, `JWKS GET, c=${c}`, { url: await jwksUri(i), connections: c, seconds: opts.seconds, auth: { token: "" } }));
+  for (const i of issuers) log(await exchangeRow(env, i, opts));
+  for (const i of issuers) log(await refreshRow(env, i, opts));
+  for (const i of issuers) log({ suite: "issuer", case: "idle after load", target: i.name, rssMb: rssMb(i.pid) });
+}

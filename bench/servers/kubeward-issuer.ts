@@ -1,0 +1,44 @@
+/**
+ * kubeward's embedded issuer alone, as its own process, for the issuer
+ * benchmark: HTTPS on 127.0.0.1, memory or sqlite storage, `mock` connector
+ * users (plain-text passwords) and one confidential client "bench" that skips approval.
+ * Usage: node kubeward-issuer.ts <port> <cert.pem> <key.pem> memory|sqlite <state dir>
+ */
+import { readFileSync } from "node:fs";
+import { createServer } from "node:https";
+import { join } from "node:path";
+import { Registry } from "prom-client";
+import { systemClock } from "../../src/clock.ts";
+import { createLogger } from "../../src/log/logger.ts";
+import { createIssuer } from "../../src/issuer/issuer.ts";
+import { openConnector } from "../../src/issuer/connectors/registry.ts";
+import { openStorage } from "../../src/issuer/storage/registry.ts";
+import { BENCH_CLIENT, BENCH_USER, SESSION_PASSWORD, SESSION_USERS, sessionEmail } from "../lib/issuer-setup.ts";
+
+const [port, certFile, keyFile, storageType, dir] = process.argv.slice(2);
+if (port === undefined || certFile === undefined || keyFile === undefined || dir === undefined) throw new Error("usage: kubeward-issuer.ts <port> <cert> <key> memory|sqlite <dir>");
+
+const clock = systemClock;
+const logger = createLogger({ level: "info" });
+const storage = await openStorage(storageType === "sqlite" ? { type: "sqlite", config: { file: join(dir, "issuer.db") } } : { type: "memory", config: {} }, { clock });
+const mock = await openConnector({
+  type: "mock", id: "mock", name: "Bench users",
+  config: {
+    users: [
+      { username: BENCH_USER.username, password: BENCH_USER.password, email: BENCH_USER.email, groups: ["bench"] },
+      ...Array.from({ length: SESSION_USERS }, (_, k) => ({ username: sessionEmail(k), password: SESSION_PASSWORD, email: sessionEmail(k), userID: `bench-user-${k}` })),
+    ],
+  },
+}, { clock, logger, fetch: globalThis.fetch, passwords: storage }, { allowMock: true });
+const issuer = createIssuer({
+  issuerURL: `https://127.0.0.1:${port}`, allowMockConnector: true,
+  clients: [{ id: BENCH_CLIENT.id, name: "Bench", secret: BENCH_CLIENT.secret, redirectURIs: [BENCH_CLIENT.redirectURI], skipApproval: true }],
+}, { storage, connectors: new Map([[mock.id, mock]]), clock, logger, metrics: new Registry() });
+await issuer.start();
+const server = createServer({ cert: readFileSync(certFile), key: readFileSync(keyFile) }, issuer.handler).listen(Number(port), "127.0.0.1", 1024);
+// Exit through process.exit so a --cpu-prof profile is written.
+process.once("SIGTERM", () => {
+  server.closeAllConnections();
+  server.close();
+  void issuer.close().then(() => storage.close()).finally(() => process.exit(0));
+});
