@@ -94,11 +94,18 @@ export async function startIssuerHarness(options: HarnessOptions = {}): Promise<
   ]);
   const connectors = new Map<string, Connector>([[users.id, users], ...(options.extraConnectors ?? []).map((c) => [c.id, c] as const)]);
   const registry = new Registry();
-  const issuer = createIssuer({ issuerURL: url, clients: DEFAULT_CLIENTS, passwordConnector: "local", ...options.config }, {
-    storage, connectors, clock, logger: createLogger({ level: "silent" }), metrics: registry,
-    ...(options.revocation === undefined ? {} : { revocation: options.revocation }),
-  });
-  await issuer.start();
+  let issuer: Issuer;
+  try {
+    issuer = createIssuer({ issuerURL: url, clients: DEFAULT_CLIENTS, passwordConnector: "local", ...options.config }, {
+      storage, connectors, clock, logger: createLogger({ level: "silent" }), metrics: registry,
+      ...(options.revocation === undefined ? {} : { revocation: options.revocation }),
+    });
+    await issuer.start();
+  } catch (e) {
+    server.close();
+    if (options.storage === undefined) await storage.close();
+    throw e;
+  }
   handler = issuer.handler;
   const fetch = fetchTrusting(ca.certPem);
   return {
