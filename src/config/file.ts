@@ -11,8 +11,12 @@ import { got } from "./values.ts";
 
 const validate = new Ajv({ allErrors: true, verbose: true, strict: true, allowUnionTypes: true }).compile(fileSchema);
 
-/** Reads and checks the file; undefined (with problems recorded) when it is not usable. */
-export async function readConfigFile(file: string, problems: Problems): Promise<FileConfig | undefined> {
+/**
+ * Reads a YAML config file named by `--config`; unreadable files and syntax
+ * errors (with line:col) become problems and yield undefined. An empty file
+ * is an empty mapping.
+ */
+export async function readYamlFile(file: string, problems: Problems): Promise<unknown> {
   let text: string;
   try {
     text = await readFile(file, "utf8");
@@ -25,8 +29,13 @@ export async function readConfigFile(file: string, problems: Problems): Promise<
     const pos = err.linePos?.[0];
     problems.add(pos ? `${file}:${pos.line}:${pos.col}` : file, err.message.split(" at line ")[0] ?? err.message);
   }
-  if (doc.errors.length > 0) return undefined;
-  const data: unknown = doc.toJS() ?? {};
+  return doc.errors.length > 0 ? undefined : (doc.toJS() ?? {});
+}
+
+/** Reads and checks the file; undefined (with problems recorded) when it is not usable. */
+export async function readConfigFile(file: string, problems: Problems): Promise<FileConfig | undefined> {
+  const data = await readYamlFile(file, problems);
+  if (data === undefined) return undefined;
   if (validate(data)) return data as FileConfig;
   for (const err of validate.errors ?? []) {
     if (err.keyword !== "if") problems.add(fieldPath(err, file), describe(err));
