@@ -48,8 +48,6 @@ export interface RunningProxy {
   readonly caPem: string;
   /** Temporary directory for this proxy's files and the kubeconfigs written for it. */
   readonly dir: string;
-  /** Everything the proxy wrote to stderr so far. */
-  stderr(): string;
   /** Writes a kubeconfig at `<dir>/<name>.kubeconfig` whose user sends `token`; returns its path. */
   kubeconfigFor(name: string, token: string): string;
   /** SIGTERM, wait for exit, remove the directory. */
@@ -87,7 +85,6 @@ export async function startProxy(cluster: ClusterClient, options: ProxyOptions):
     url,
     caPem: ca.certPem,
     dir,
-    stderr: () => stderr,
     kubeconfigFor: (name, token) => writeTokenKubeconfig(join(dir, `${name}.kubeconfig`), { server: url, caPem: ca.certPem, token, user: name }),
     stop: async () => {
       await stopChild(child);
