@@ -40,7 +40,8 @@ export function table(list: { revocations: readonly Revocation[]; blocks: readon
     ...list.blocks.map((b) => ({ at: b.created, cells: [b.id, "block", b.kind, b.name, new Date(b.created).toISOString(), b.until === undefined ? "until lifted" : new Date(b.until).toISOString(), b.actor, b.reason] })),
   ].sort((a, b) => b.at - a.at).map((r) => r.cells);
   if (rows.length === 0) return "No revocations or blocks in force.\n";
-  const all = [["ID", "EFFECT", "KIND", "NAME", "SINCE", "UNTIL", "BY", "REASON"], ...rows];
-  const widths = all[0]!.map((_, i) => Math.max(...all.map((r) => (r[i] ?? "").length)));
+  const header = ["ID", "EFFECT", "KIND", "NAME", "SINCE", "UNTIL", "BY", "REASON"];
+  const all = [header, ...rows];
+  const widths = header.map((_, i) => Math.max(...all.map((r) => (r[i] ?? "").length)));
   return all.map((r) => r.map((c, i) => (i === r.length - 1 ? c : c.padEnd(widths[i] ?? 0))).join("  ").trimEnd()).join("\n") + "\n";
 }
