@@ -1,7 +1,7 @@
 /**
  * `npm run bench`: kubeward against its peers, side by side in one run on one
  * machine, printed as a markdown table and saved under bench/results/.
- * Flags: --only proxy,churn,watch,issuer   --seconds N
+ * Flags: --only proxy,churn,watch,apiserver,issuer   --seconds N
  *        --concurrency 1,16,128   --watches 1000,5000   --churn-tokens N
  *        --grants N (most authorization codes pre-created per issuer)
  *        --cpu-prof (a V8 profile of kubeward proxy into bench/results/)
@@ -14,8 +14,9 @@ import { createBenchEnv, REPO } from "./lib/env.ts";
 import { machineFacts, markdownTable, writeResults, type Row } from "./lib/report.ts";
 import { runProxySuite, startIdentity } from "./proxy.ts";
 import { runIssuerSuite } from "./issuer.ts";
+import { runApiserverSuite } from "./apiserver.ts";
 
-const ALL = ["proxy", "churn", "watch", "issuer"];
+const ALL = ["proxy", "churn", "watch", "apiserver", "issuer"];
 
 const { values } = parseArgs({
   options: {
@@ -59,14 +60,15 @@ async function suite(name: string, run: () => Promise<void>): Promise<void> {
 }
 try {
   const id = await startIdentity(env);
+  const prof = values["cpu-prof"] ? ["--cpu-prof", `--cpu-prof-dir=${join(REPO, "bench", "results")}`] : [];
+  const entry = (repo: string) => join(repo, "src", "cli", "main.ts");
+  const builds = [{ name: "kubeward", entry: entry(REPO), nodeFlags: prof }];
+  if (values.baseline !== undefined) builds.push({ name: "kubeward@baseline", entry: entry(resolve(values.baseline)), nodeFlags: [] });
   if (cases.has("proxy") || cases.has("churn") || cases.has("watch")) {
-    const prof = values["cpu-prof"] ? ["--cpu-prof", `--cpu-prof-dir=${join(REPO, "bench", "results")}`] : [];
-    const entry = (repo: string) => join(repo, "src", "cli", "main.ts");
-    const builds = [{ name: "kubeward", entry: entry(REPO), nodeFlags: prof }];
-    if (values.baseline !== undefined) builds.push({ name: "kubeward@baseline", entry: entry(resolve(values.baseline)), nodeFlags: [] });
     const opts = { seconds, concurrency: numbers(values.concurrency), churnTokens: Number(values["churn-tokens"]), watches: numbers(values.watches), cases, builds };
     await suite("proxy", () => runProxySuite(env, id, opts, log));
   }
+  if (cases.has("apiserver")) await suite("apiserver", () => runApiserverSuite(env, id, { seconds, concurrency: 16, builds }, log));
   if (cases.has("issuer")) await suite("issuer", () => runIssuerSuite(env, { seconds, concurrency: 16, grants: Number(values.grants) }, log));
 } finally {
   await env.stop();

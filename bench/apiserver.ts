@@ -1,0 +1,75 @@
+/**
+ * The realistic rows: a real kube-apiserver (etcd, RBAC, OIDC flags pointing
+ * at the bench issuer) reached directly with the same tokens and through each
+ * proxy, for GET of one ConfigMap and a list of 500.
+ */
+import { readdirSync, readFileSync } from "node:fs";
+import { startCluster } from "../test/fixtures/cluster/cluster.ts";
+import { wrkRow } from "./lib/cases.ts";
+import { waitFor, type BenchEnv } from "./lib/env.ts";
+import type { Row } from "./lib/report.ts";
+import { probe, type KubewardBuild, type Target } from "./lib/targets.ts";
+import { LIST_PATH, SMALL_PATH, startProxies, type Identity } from "./proxy.ts";
+
+export interface ApiserverOptions {
+  readonly seconds: number;
+  readonly concurrency: number;
+  readonly builds: readonly KubewardBuild[];
+}
+
+/** The bench user's group may read; one small ConfigMap and 500 more. */
+function manifests(): string {
+  // Not the built-in "view": it is aggregated by kube-controller-manager, which this cluster does not run.
+  const role = {
+    apiVersion: "rbac.authorization.k8s.io/v1", kind: "ClusterRole", metadata: { name: "bench-read-configmaps" },
+    rules: [{ apiGroups: [""], resources: ["configmaps"], verbs: ["get", "list", "watch"] }],
+  };
+  const binding = {
+    apiVersion: "rbac.authorization.k8s.io/v1", kind: "ClusterRoleBinding", metadata: { name: "bench-read-configmaps" },
+    roleRef: { apiGroup: "rbac.authorization.k8s.io", kind: "ClusterRole", name: "bench-read-configmaps" },
+    subjects: [{ apiGroup: "rbac.authorization.k8s.io", kind: "Group", name: "bench" }],
+  };
+  const cm = (name: string) => ({ apiVersion: "v1", kind: "ConfigMap", metadata: { name, namespace: "default" }, data: { "app.properties": "color=blue\nsize=medium\nreplicas=3\n", owner: "team-a" } });
+  const items = [role, binding, cm("small"), ...Array.from({ length: 499 }, (_, i) => cm(`cm-${i}`))];
+  return JSON.stringify({ apiVersion: "v1", kind: "List", items });
+}
+
+/** The pid of the kube-apiserver whose command line mentions `dir`. */
+function apiserverPid(dir: string): number {
+  for (const entry of readdirSync("/proc")) {
+    if (!/^\d+$/.test(entry)) continue;
+    try {
+      const cmd = readFileSync(`/proc/${entry}/cmdline`, "utf8").split("\0");
+      if (cmd[0]?.endsWith("kube-apiserver") === true || cmd[0]?.includes("/kube-apiserver-") === true) {
+        if (cmd.some((a) => a.includes(dir))) return Number(entry);
+      }
+    } catch {
+      // The process ended while we looked.
+    }
+  }
+  throw new Error(`no kube-apiserver process for ${dir}`);
+}
+
+/** Starts the cluster, seeds it, and measures direct and proxied GET and LIST; rows go to `log`. */
+export async function runApiserverSuite(env: BenchEnv, id: Identity, opts: ApiserverOptions, log: (row: Row) => void): Promise<void> {
+  const oidc = [
+    `--oidc-issuer-url=${id.oidc.issuerUrl}`, `--oidc-client-id=${id.oidc.clientId}`, `--oidc-ca-file=${id.oidc.caFile}`,
+    "--oidc-username-claim=sub", "--oidc-username-prefix=-", "--oidc-groups-claim=groups",
+  ];
+  const cluster = await startCluster({ apiserverArgs: oidc });
+  env.onStop(() => cluster.stop());
+  const applied = await cluster.kubectlAs(cluster.adminKubeconfig, ["apply", "-f", "-"], { input: manifests(), timeoutMs: 120_000 });
+  if (applied.code !== 0) throw new Error(`seeding the cluster failed: ${applied.stderr}`);
+  const direct: Target = { name: "direct", url: cluster.server, pid: apiserverPid(cluster.dir) };
+  let status = 0;
+  await waitFor("kube-apiserver's OIDC authenticator", async () => (status = await probe(`${direct.url}${SMALL_PATH}`, id.token, cluster.caPem)) === 200, 60_000)
+    .catch((e: Error) => { throw new Error(`${e.message} (last answer ${status})`); });
+  const proxies = await startProxies(env, id, { url: cluster.server, kubeconfig: cluster.proxyKubeconfig }, "apiserver", opts.builds);
+  const c = opts.concurrency;
+  for (const [what, path] of [["GET small", SMALL_PATH], ["LIST 500", LIST_PATH]] as const) {
+    for (const t of [direct, ...proxies]) {
+      const r = await wrkRow("apiserver", `${what}, c=${c}`, t, path, { connections: c, seconds: opts.seconds, auth: { token: id.token } });
+      log({ ...r, note: t.name === "direct" ? "kube-apiserver itself (its own OIDC check)" : "" });
+    }
+  }
+}
