@@ -47,8 +47,12 @@ export function createUpstream(config: UpstreamConfig, options: UpstreamOptions)
     ...(config.tlsServerName !== undefined ? { servername: config.tlsServerName } : {}),
     rejectUnauthorized: !config.insecureSkipTlsVerify,
   };
+  // HTTP/1.1 only: undici's HTTP/2 client folds repeated header names into
+  // one "a, b" value, which would turn two Impersonate-Group headers into one
+  // group that kube-apiserver then authorizes as such.
   const pool = new Pool(url.origin, {
     connect: tls as NonNullable<Pool.Options["connect"]>, pipelining: 1, headersTimeout: options.headersTimeoutMs, bodyTimeout: 0,
+    allowH2: false,
   });
   const tokens = createTokenSource(config, options.clock, options.logger);
   const credentialHeaders = async () => {

@@ -1,0 +1,52 @@
+/**
+ * kube-apiserver offers HTTP/2 by ALPN. Repeated impersonation headers must
+ * still reach it as separate values: an HTTP/2 client that folds them into
+ * one "a, b" header turns two groups into one group kube-apiserver never had.
+ */
+import { test } from "node:test";
+import assert from "node:assert/strict";
+import { createSecureServer, type Http2SecureServer } from "node:http2";
+import { once } from "node:events";
+import type { AddressInfo } from "node:net";
+import { createCertificateAuthority, issueCertificate } from "../../src/pki/certificates.ts";
+import { send, startHarness } from "./proxy-harness.ts";
+
+interface Seen {
+  readonly httpVersion: string;
+  readonly rawHeaders: string[];
+}
+
+async function startH2Upstream(): Promise<{ server: Http2SecureServer; url: string; caPem: string; seen: Seen[] }> {
+  const ca = await createCertificateAuthority("h2-upstream-ca");
+  const leaf = await issueCertificate(ca, { commonName: "127.0.0.1", hosts: ["127.0.0.1"], usage: "server" });
+  const seen: Seen[] = [];
+  const server = createSecureServer({ cert: leaf.certPem, key: leaf.keyPem, allowHTTP1: true }, (req, res) => {
+    seen.push({ httpVersion: req.httpVersion, rawHeaders: req.rawHeaders });
+    res.writeHead(200, { "content-type": "application/json" }).end('{"kind":"Status","status":"Success"}');
+  });
+  server.listen(0, "127.0.0.1");
+  await once(server, "listening");
+  return { server, url: `https://127.0.0.1:${(server.address() as AddressInfo).port}`, caPem: ca.certPem, seen };
+}
+
+function values(rawHeaders: readonly string[], name: string): string[] {
+  const out: string[] = [];
+  for (let i = 0; i < rawHeaders.length; i += 2) {
+    if (rawHeaders[i]?.toLowerCase() === name) out.push(rawHeaders[i + 1] ?? "");
+  }
+  return out;
+}
+
+test("each group reaches an upstream that offers HTTP/2 as its own Impersonate-Group header", async (t) => {
+  const up = await startH2Upstream();
+  t.after(() => up.server.close());
+  const h = await startHarness({ upstreamConfig: { server: up.url, caPem: up.caPem } });
+  t.after(() => h.close());
+
+  const reply = await send(h, "/api/v1/namespaces", ["Authorization", "Bearer alice-token"]);
+  assert.equal(reply.status, 200);
+  const request = up.seen.at(-1);
+  assert.ok(request, "the upstream saw the request");
+  assert.deepEqual(values(request.rawHeaders, "impersonate-group"), ["devs", "ops team"]);
+  assert.deepEqual(values(request.rawHeaders, "impersonate-user"), ["alice@example.com"]);
+});
