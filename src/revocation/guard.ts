@@ -50,6 +50,15 @@ export class RevocationGuard {
     return this.sync.index.check(subject, this.#options.clock.now());
   }
 
+  /**
+   * Whether the proxy can enforce revocations: the list was read at least
+   * once and, in `failClosed` mode, is not stale. Feeds the proxy's readiness.
+   */
+  ready(): boolean {
+    const staleness = this.sync.staleness();
+    return Number.isFinite(staleness) && (this.mode === "bestEffort" || staleness <= this.staleAfterMs);
+  }
+
   /** Loads the list, then keeps it current until {@link stop}. */
   start(): Promise<void> {
     return this.sync.start();

@@ -41,7 +41,7 @@ test("the guard sweeps open connections of a newly revoked identity, only those,
   assert.equal(guard.connections.size, 1);
 });
 
-test("failClosed: stale before the first read and after staleAfter without one; bestEffort never", async () => {
+test("failClosed: stale (and not ready) before the first read and after staleAfter without one; bestEffort never", async () => {
   let now = 10_000;
   const clock = { now: () => now };
   const fail = { now: true };
@@ -50,12 +50,18 @@ test("failClosed: stale before the first read and after staleAfter without one; 
   const lenient = new RevocationGuard({ store: fakeStore([], fail), clock, logger, metrics: new Metrics(), mode: "bestEffort", staleAfterMs: 1_000 });
   const subject = { username: "a", groups: [], issuedAt: 1 };
   await strict.sync.refresh();
+  await lenient.sync.refresh();
   assert.equal(strict.check(subject), "stale");
   assert.equal(lenient.check(subject), undefined);
+  assert.equal(lenient.ready(), false, "not ready before the list was read once, whatever the mode");
   fail.now = false;
   await strict.sync.refresh();
+  await lenient.sync.refresh();
   assert.equal(strict.check(subject), undefined);
+  assert.ok(strict.ready() && lenient.ready());
   now += 1_001;
   assert.equal(strict.check(subject), "stale");
+  assert.equal(strict.ready(), false);
+  assert.equal(lenient.ready(), true);
   assert.match(await metrics.registry.getSingleMetricAsString("kubeward_revocation_list_staleness_seconds"), / 0$/);
 });
