@@ -54,7 +54,7 @@ export interface ProxyDeps {
 export interface ProxyServer {
   /** Starts listening on config.listen (HTTPS; HTTP/1.1 and HTTP/2). Resolves with the bound address. */
   listen(): Promise<AddressInfo>;
-  /** True when the authenticator has keys and kube-apiserver answers. */
+  /** True when the authenticator has keys, kube-apiserver answers and the revocation list (if any) is usable. */
   ready(): boolean;
   /** Drains: stops accepting, lets in-flight requests finish (up to config.shutdownGracePeriodMs), ends watches cleanly, then closes upgraded connections. */
   close(): Promise<void>;
@@ -79,7 +79,7 @@ export function createProxyServer(config: ProxyConfig, deps: ProxyDeps): ProxySe
   let closed: Promise<void> | undefined;
   let reloader: { stop(): void } | undefined;
   const ready = (): boolean => {
-    const ok = !closing && deps.authenticator.ready() && probe.healthy();
+    const ok = !closing && deps.authenticator.ready() && probe.healthy() && (deps.revocation?.ready() ?? true);
     metrics.ready.set(ok ? 1 : 0);
     return ok;
   };
