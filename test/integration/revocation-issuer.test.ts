@@ -1,10 +1,12 @@
 /**
  * The issuer side: once a user, a group or everyone is revoked, refreshing a
  * refresh token from an earlier login fails with invalid_grant (and stays
- * dead after the revocation is lifted); a login after the revocation refreshes fine.
+ * dead after the revocation is lifted); a login after the revocation refreshes fine;
+ * a device code approved before it cannot be exchanged; a block refuses logins.
  */
 import { after, before, test } from "node:test";
 import assert from "node:assert/strict";
+import * as client from "openid-client";
 import { mapGroups, mapUsername } from "../../src/auth/claim-mapping.ts";
 import { systemClock } from "../../src/clock.ts";
 import { openMemoryStorage } from "../../src/issuer/storage/memory/memory-storage.ts";
@@ -77,4 +79,26 @@ test("a block refuses refresh of every login, the password grant, and the login 
   assert.equal(page.redirectedTo, undefined);
   await service.lift(b.id, "test");
   assert.equal((await tokenRequest(h, { grant_type: "password", username: "jane", password: "correct horse", scope: "openid" }, "pw", "pw-secret")).status, 200);
+});
+
+test("a device code approved before a revocation yields invalid_grant when polled after it", async () => {
+  const auth = await client.initiateDeviceAuthorization(await h.rp("kubectl"), { scope: "openid email groups offline_access" });
+  const d = formDriver(h.fetch, h.url);
+  const input = await d.get(auth.verification_uri);
+  const codeForm = input.forms.find((f) => "user_code" in f.fields);
+  assert.ok(codeForm);
+  const confirm = await d.post(codeForm.action, { ...codeForm.fields, user_code: auth.user_code });
+  const yes = confirm.forms.find((f) => f.fields["confirm"] === "yes");
+  assert.ok(yes);
+  const loginPage = await d.post(yes.action, yes.fields);
+  const pw = loginPage.forms.find((f) => "password" in f.fields);
+  assert.ok(pw);
+  const done = await d.post(pw.action, { ...pw.fields, login: "jane", password: "correct horse" });
+  assert.match(done.html, /signed in/i);
+  await new Promise((r) => setTimeout(r, 5));
+  const r = await service.revoke({ kind: "user", name: "jane@example.com", reason: "test", actor: "test" });
+  const polled = await tokenRequest(h, { grant_type: "urn:ietf:params:oauth:grant-type:device_code", device_code: auth.device_code }, "kubectl");
+  assert.equal(polled.status, 400);
+  assert.equal(polled.body.error, "invalid_grant");
+  await service.lift(r.id, "test");
 });
