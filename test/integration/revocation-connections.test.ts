@@ -89,6 +89,33 @@ test("revoking a user ends their watch; another user's watch keeps streaming", {
   assert.equal((await get(h, "/api/v1/pods", "lee")).status, 200);
 });
 
+test("a revocation that arrives while kube-apiserver is still answering the watch ends it as soon as it starts", { timeout: 15_000 }, async () => {
+  h.tokens.set("quin", { user: { username: "quin", groups: [], extra: {} }, issuedAt: Date.now() - 1_000 });
+  let release = () => {};
+  const arrived = new Promise<void>((got) => {
+    h.upstream.route("/api/v1/namespaces/slow/pods", (_req, res) => {
+      got();
+      release = () => {
+        res.writeHead(200, { "content-type": "application/json" });
+        res.write(`{"type":"ADDED","object":{"kind":"Pod"}}\n`);
+        watches.push(res);
+      };
+    });
+  });
+  const ended = new Promise<string>((resolve, reject) => {
+    const req = request({ host: "127.0.0.1", port: h.port, ca: h.caPem, path: "/api/v1/namespaces/slow/pods?watch=true", agent: false, headers: { authorization: "Bearer quin" } }, (res) => {
+      res.resume();
+      res.on("close", () => resolve("closed"));
+    });
+    req.on("error", reject);
+    req.end();
+  });
+  await arrived;
+  await h.service.revoke({ kind: "user", name: "quin", reason: "test", actor: "test" });
+  release();
+  assert.equal(await Promise.race([ended, new Promise<string>((r) => setTimeout(() => r("still open"), 5_000))]), "closed");
+});
+
 test("revoking a group ends its member's HTTP/2 watch stream", { timeout: 15_000 }, async () => {
   const session = connectH2(`https://127.0.0.1:${h.port}`, { ca: h.caPem });
   try {

@@ -36,9 +36,19 @@ export function checkRevocation(guard: RevocationGuard | undefined, subject: Sub
   throw new KubewardError(verdict.effect === "blocked" ? "identity_blocked" : "token_revoked", `${kind} ${verdict.id}`);
 }
 
-/** Registers an open long-running request or upgraded connection; returns its unregister function. */
+/**
+ * Registers an open long-running request or upgraded connection; returns its
+ * unregister function. A revocation that arrived while kube-apiserver was
+ * answering (after the check, before this) ends the connection at once.
+ */
 export function trackConnection(guard: RevocationGuard | undefined, subject: Subject, close: () => void): () => void {
-  return guard === undefined ? () => {} : guard.connections.add({ subject, close });
+  if (guard === undefined) return () => {};
+  const verdict = guard.check(subject);
+  if (verdict !== undefined && verdict !== "stale") {
+    close();
+    return () => {};
+  }
+  return guard.connections.add({ subject, close });
 }
 
 /** WebSocket close code 1008, policy violation (RFC 6455 §7.4.1). */
