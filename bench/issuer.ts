@@ -32,8 +32,7 @@ async function row(issuer: BenchIssuer, name: string, run: WrkRun, note = ""): P
 async function grantRow(env: BenchEnv, issuer: BenchIssuer, name: string, bodies: readonly string[], opts: IssuerOptions, note: string, chain = false): Promise<Row> {
   const bodiesFile = join(env.dir, `bodies-${issuer.pid}.txt`);
   writeFileSync(bodiesFile, `${bodies.join("\n")}\n`);
-  const seconds = Math.min(opts.seconds, 3);
-  const run = { url: `${issuer.url}/token`, connections: opts.concurrency, seconds, auth: { bodiesFile, authorization: basicAuth(), chain } };
+  const run = { url: `${issuer.url}/token`, connections: opts.concurrency, seconds: opts.seconds, auth: { bodiesFile, authorization: basicAuth(), chain } };
   return row(issuer, name, run, note);
 }
 
