@@ -10,7 +10,7 @@ import type { IssuerMetrics } from "./metrics.ts";
 import { createFindAccount } from "./provider/accounts.ts";
 import { issuerAdapter } from "./provider/adapter.ts";
 import type { ExtraGrant, ProviderParts } from "./provider/build-provider.ts";
-import { clientMetadata, TOKEN_EXCHANGE_GRANT } from "./provider/clients.ts";
+import { clientMetadata, createSecretVerifier, TOKEN_EXCHANGE_GRANT } from "./provider/clients.ts";
 import { createDevicePolling } from "./provider/device-polling.ts";
 import { revokeFamily } from "./provider/families.ts";
 import { offlineAccessConsent } from "./provider/offline-access.ts";
@@ -78,5 +78,6 @@ export function providerParts(w: WiringInput): ProviderParts {
     pages: providerPages(config.theme, pageCtx),
     grants: grants(w),
     middleware: [offlineAccessConsent, tokenResponseMiddleware({ signer, clients: config.clients, metrics: w.metrics, devicePollIntervalMs: config.devicePollIntervalMs })],
+    verifySecret: createSecretVerifier(),
   };
 }

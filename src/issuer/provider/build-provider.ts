@@ -8,7 +8,7 @@ import type { ResolvedIssuerConfig } from "../config.ts";
 import type { OidcAdapterClass } from "../storage/oidc-adapter.ts";
 import type { Signer } from "../signer/signer.ts";
 import type { OidcAccount } from "./accounts.ts";
-import { AUDIENCE_SCOPE_PREFIX, BASE_SCOPES, compareSecret } from "./clients.ts";
+import { AUDIENCE_SCOPE_PREFIX, BASE_SCOPES, type SecretVerifier } from "./clients.ts";
 
 type Middleware = (ctx: OidcContext, next: () => Promise<void>) => Promise<void>;
 
@@ -30,6 +30,8 @@ export interface ProviderParts {
   readonly pages: Record<"renderError" | "userCodeInputSource" | "userCodeConfirmSource" | "successSource", (...args: never[]) => void>;
   readonly grants: readonly ExtraGrant[];
   readonly middleware: readonly Middleware[];
+  /** Checks client secrets; one per issuer, so its memory outlives provider rebuilds. */
+  readonly verifySecret: SecretVerifier;
 }
 
 /** Every browser authorization logs in again (as Dex): the identity is always fresh from the connector. */
@@ -113,7 +115,7 @@ function configuration(p: ProviderParts): Record<string, unknown> {
 export function buildProvider(p: ProviderParts): Provider {
   const provider = new Provider(p.config.issuerURL, configuration(p));
   provider.Client.prototype.compareClientSecret = function compare(this: { clientSecret?: string }, presented: string) {
-    return compareSecret(this.clientSecret, presented);
+    return p.verifySecret(this.clientSecret, presented);
   };
   for (const g of p.grants) provider.registerGrantType(g.name, g.handler, g.params);
   for (const m of p.middleware) provider.use(m);

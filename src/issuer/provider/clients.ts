@@ -1,9 +1,11 @@
 /**
  * OAuth clients as oidc-provider sees them: built from the stored client (its
  * secret only as a bcrypt hash) and the client's configuration, and the secret
- * check that compares against that hash.
+ * check that compares against that hash (remembering successes).
  */
+import { createHmac, randomBytes } from "node:crypto";
 import bcrypt from "bcryptjs";
+import { LRUCache } from "lru-cache";
 import type { IssuerClientConfig } from "../config.ts";
 import type { Client } from "../storage/entities.ts";
 import type { Storage } from "../storage/storage.ts";
@@ -76,10 +78,29 @@ export function clientMetadata(client: Client, config: IssuerClientConfig | unde
   };
 }
 
-/** Constant-time check of a presented secret against the stored bcrypt hash. */
-export function compareSecret(hash: string | undefined, presented: string): Promise<boolean> {
-  if (hash === undefined || presented === "") return Promise.resolve(false);
-  return bcrypt.compare(presented, hash);
+/** Checks a presented client secret against a stored bcrypt hash. */
+export type SecretVerifier = (hash: string | undefined, presented: string) => Promise<boolean>;
+
+/**
+ * A {@link SecretVerifier} that remembers successful checks. bcrypt at cost
+ * 10 takes tens of milliseconds, which bounded the token endpoint to a few
+ * dozen requests a second per core; a confidential client now pays for it
+ * once per process. Entries are keyed by an HMAC of hash and secret under a
+ * per-process random key, so the cache holds nothing that verifies a secret
+ * offline; failures are never remembered, and a changed hash misses.
+ */
+export function createSecretVerifier(options: { maxEntries?: number; compare?: (presented: string, hash: string) => Promise<boolean> } = {}): SecretVerifier {
+  const key = randomBytes(32);
+  const verified = new LRUCache<string, true>({ max: options.maxEntries ?? 1_000 });
+  const compare = options.compare ?? ((presented: string, hash: string) => bcrypt.compare(presented, hash));
+  return async (hash, presented) => {
+    if (hash === undefined || presented === "") return false;
+    const id = createHmac("sha256", key).update(hash).update("\0").update(presented).digest("base64");
+    if (verified.has(id)) return true;
+    const ok = await compare(presented, hash);
+    if (ok) verified.set(id, true);
+    return ok;
+  };
 }
 
 async function storedFor(existing: Client | undefined, c: IssuerClientConfig): Promise<Client> {

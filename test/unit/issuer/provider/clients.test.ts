@@ -3,7 +3,7 @@ import { test } from "node:test";
 import assert from "node:assert/strict";
 import { systemClock } from "../../../../src/clock.ts";
 import type { IssuerClientConfig } from "../../../../src/issuer/config.ts";
-import { clientMetadata, compareSecret, syncClients } from "../../../../src/issuer/provider/clients.ts";
+import { clientMetadata, createSecretVerifier, syncClients } from "../../../../src/issuer/provider/clients.ts";
 import { openStorage } from "../../../../src/issuer/storage/registry.ts";
 
 const clients: IssuerClientConfig[] = [
@@ -18,8 +18,9 @@ test("secrets are stored only as bcrypt hashes, kept when unchanged, and removed
   assert.ok(web?.secretHash?.startsWith("$2"));
   assert.ok(web !== undefined);
   assert.ok(!JSON.stringify(web).includes("s3cret"));
-  assert.equal(await compareSecret(web.secretHash, "s3cret"), true);
-  assert.equal(await compareSecret(web.secretHash, "wrong"), false);
+  const verify = createSecretVerifier();
+  assert.equal(await verify(web.secretHash, "s3cret"), true);
+  assert.equal(await verify(web.secretHash, "wrong"), false);
   assert.equal((await storage.getClient("kubectl"))?.public, true);
   await syncClients(storage, clients);
   assert.equal((await storage.getClient("web"))?.secretHash, web.secretHash, "an unchanged secret is not re-hashed");
@@ -38,4 +39,19 @@ test("loopback clients are native (any port); audience scopes come from the peer
   assert.equal(web.application_type, "web");
   assert.ok((web.grant_types as string[]).includes("password"));
   assert.doesNotMatch(String(web.scope), /audience:/);
+});
+
+test("a client secret is checked with bcrypt once; later checks of the same secret are remembered, failures never", async () => {
+  const calls: string[] = [];
+  const verify = createSecretVerifier({ compare: async (presented) => { calls.push(presented); return presented === "right"; } });
+  assert.equal(await verify("$2a$10$hash", "right"), true);
+  assert.equal(await verify("$2a$10$hash", "right"), true);
+  assert.deepEqual(calls, ["right"]);
+  assert.equal(await verify("$2a$10$hash", "wrong"), false);
+  assert.equal(await verify("$2a$10$hash", "wrong"), false);
+  assert.deepEqual(calls, ["right", "wrong", "wrong"]);
+  assert.equal(await verify("$2a$10$other", "right"), true, "a changed hash is checked again");
+  assert.deepEqual(calls, ["right", "wrong", "wrong", "right"]);
+  assert.equal(await verify(undefined, "right"), false);
+  assert.equal(await verify("$2a$10$hash", ""), false);
 });
