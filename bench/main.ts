@@ -1,7 +1,7 @@
 /**
  * `npm run bench`: kubeward against its peers, side by side in one run on one
  * machine, printed as a markdown table and saved under bench/results/.
- * Flags: --only proxy,churn,watch,apiserver,issuer   --seconds N
+ * Flags: --only proxy,churn,watch,revocations,apiserver,issuer   --seconds N
  *        --concurrency 1,16,128   --watches 1000,5000   --churn-tokens N
  *        --grants N (most authorization codes pre-created per issuer)
  *        --cpu-prof (a V8 profile of kubeward proxy into bench/results/)
@@ -15,8 +15,9 @@ import { machineFacts, markdownTable, writeResults, type Row } from "./lib/repor
 import { runProxySuite, startIdentity } from "./proxy.ts";
 import { runIssuerSuite } from "./issuer.ts";
 import { runApiserverSuite } from "./apiserver.ts";
+import { runRevocationsSuite } from "./revocations.ts";
 
-const ALL = ["proxy", "churn", "watch", "apiserver", "issuer"];
+const ALL = ["proxy", "churn", "watch", "revocations", "apiserver", "issuer"];
 
 const { values } = parseArgs({
   options: {
@@ -68,6 +69,7 @@ try {
     const opts = { seconds, concurrency: numbers(values.concurrency), churnTokens: Number(values["churn-tokens"]), watches: numbers(values.watches), cases, builds };
     await suite("proxy", () => runProxySuite(env, id, opts, log));
   }
+  if (cases.has("revocations")) await suite("revocations", () => runRevocationsSuite(env, id, { seconds, build: { name: "kubeward", entry: entry(REPO), nodeFlags: prof } }, log));
   if (cases.has("apiserver")) await suite("apiserver", () => runApiserverSuite(env, id, { seconds, concurrency: 16, builds }, log));
   if (cases.has("issuer")) await suite("issuer", () => runIssuerSuite(env, { seconds, concurrency: 16, grants: Number(values.grants) }, log));
 } finally {
