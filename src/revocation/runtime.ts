@@ -94,5 +94,6 @@ function lazyStore(open: () => Promise<RevocationStore>): RevocationStore {
     getRevocation: async (id) => (await open()).getRevocation(id),
     createRevocation: async (r) => (await open()).createRevocation(r),
     deleteRevocation: async (id) => (await open()).deleteRevocation(id),
+    revocationStamp: async () => (await open()).revocationStamp(),
   };
 }

@@ -171,6 +171,7 @@ export function storageConformance(name: string, open: StorageFactory): void {
     "refresh families": [...entityTests(FAMILIES), ...updateTests(FAMILIES, FAMILIES.update), FAMILY_FILTER_TEST],
     revocations: entityTests(REVOCATIONS),
     "garbage collection": [["gc deletes what expired by `now`, counts it, and keeps the rest", testGc]],
+    "revocation stamp": STAMP_TESTS,
   };
   describe(`storage conformance: ${name}`, () => {
     for (const [group, cases] of Object.entries(groups)) {
@@ -415,3 +416,40 @@ async function testGc(s: Storage): Promise<void> {
   assert.deepEqual((await s.listRevocations()).map((r) => r.id), ["r3"]);
   assert.equal((await s.listClients()).length + (await s.listPasswords()).length, 2);
 }
+
+/** Runs `act` and asserts whether the revocation stamp changed across it. */
+async function expectStamp(s: Storage, changes: boolean, what: string, act: () => Promise<unknown>): Promise<void> {
+  const before = await s.revocationStamp();
+  await act();
+  assert.equal((await s.revocationStamp()) !== before, changes, `${what} ${changes ? "changes" : "keeps"} the stamp`);
+}
+
+const STAMP_TESTS: readonly Case[] = [
+  ["the revocation stamp changes with every create, lift and gc of a revocation", async (s, clock) => {
+    const [r2, , r3] = REVOCATIONS.samples;
+    await expectStamp(s, true, "a create", () => s.createRevocation(r2));
+    await expectStamp(s, true, "another create", () => s.createRevocation(r3));
+    await expectStamp(s, true, "a lift", () => s.deleteRevocation(r3.id));
+    await expectStamp(s, true, "a gc that deletes a revocation", () => s.gc(clock.t + 2 * DAY));
+    assert.deepEqual(await s.listRevocations(), []);
+  }],
+  ["the revocation stamp stays equal across reads, no-op writes and writes to other kinds", async (s, clock) => {
+    const [r2] = REVOCATIONS.samples;
+    await s.createRevocation(r2);
+    await expectStamp(s, false, "reading", async () => [await s.listRevocations(), await s.getRevocation(r2.id)]);
+    await expectStamp(s, false, "a conflicting create", () => assert.rejects(s.createRevocation(r2), isConflict));
+    await expectStamp(s, false, "lifting a missing revocation", () => s.deleteRevocation("missing"));
+    await expectStamp(s, false, "a gc with no revocation expired", () => s.gc(clock.t));
+    await expectStamp(s, false, "writes to other kinds", async () => {
+      await s.createClient(CLIENTS.samples[0]);
+      await s.updateClient(CLIENTS.samples[0].id, CLIENTS.change);
+      await s.deleteClient(CLIENTS.samples[0].id);
+      await s.createRefreshFamily(FAMILIES.samples[0]);
+      await s.updateRefreshFamily(FAMILIES.samples[0].id, FAMILIES.change);
+      await s.createSigningKey(SIGNING_KEYS.samples[0]);
+      await s.createPassword(PASSWORDS.samples[0]);
+      await s.upsertObject(object("AccessToken", "a", { expiresAt: clock.t + 1000 }));
+      assert.equal((await s.gc(clock.t + 1000)).protocolObjects, 1);
+    });
+  }],
+];

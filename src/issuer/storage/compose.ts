@@ -12,6 +12,8 @@ export interface StorageParts {
   readonly objects: ProtocolStore & { gc(now: number): Promise<number> };
   /** A table for one entity kind; called once per kind. */
   table<T>(spec: TableSpec<T>): Table<T>;
+  /** See {@link Storage.revocationStamp}: changes with every write to the revocations table. */
+  revocationStamp(): Promise<string>;
   /** Releases whatever the backend holds. */
   close(): Promise<void>;
 }
@@ -65,6 +67,7 @@ export function composeStorage(parts: StorageParts): Storage {
     getRevocation: (id) => revocations.get(id),
     createRevocation: (revocation) => revocations.create(revocation),
     deleteRevocation: (id) => revocations.delete(id),
+    revocationStamp: () => parts.revocationStamp(),
 
     gc: async (now): Promise<GcResult> => ({
       protocolObjects: await objects.gc(now),

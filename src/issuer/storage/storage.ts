@@ -119,6 +119,13 @@ export interface RevocationStore {
   createRevocation(revocation: Revocation): Promise<void>;
   /** Lifts the revocation; true when there was one. */
   deleteRevocation(id: string): Promise<boolean>;
+  /**
+   * An opaque value that changes whenever any revocation is created, updated
+   * or deleted (deletions by {@link Storage.gc} included), by any process
+   * sharing the store, and stays equal otherwise. Compare it for equality only:
+   * a reader whose last stamp is unchanged knows its copy of the list is current.
+   */
+  revocationStamp(): Promise<string>;
 }
 
 /**

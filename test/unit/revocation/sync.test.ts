@@ -10,6 +10,7 @@ import { fromRecords, revocationRecord } from "../../../src/revocation/model.ts"
 
 function fakeStore(records: StoredRevocation[], fail: { now: boolean }): RevocationStore {
   return {
+    revocationStamp: async () => { if (fail.now) throw new Error("down"); return records.map((r) => r.id).join(); },
     listRevocations: async () => { if (fail.now) throw new Error("down"); return [...records]; },
     getRevocation: async (id) => records.find((r) => r.id === id),
     createRevocation: async (r) => { records.push(r); },

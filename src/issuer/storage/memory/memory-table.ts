@@ -9,9 +9,12 @@ import { applyUpdate, keyOf, type Table, type TableSpec } from "../tables.ts";
 export class MemoryTable<T> implements Table<T> {
   readonly #spec: TableSpec<T>;
   readonly #rows = new Map<string, string>();
+  readonly #onWrite: () => void;
 
-  constructor(spec: TableSpec<T>) {
+  /** `onWrite` is called after every create, update or delete that changed a row, gc included. */
+  constructor(spec: TableSpec<T>, onWrite: () => void = () => {}) {
     this.#spec = spec;
+    this.#onWrite = onWrite;
   }
 
   async get(id: string): Promise<T | undefined> {
@@ -30,6 +33,7 @@ export class MemoryTable<T> implements Table<T> {
       throw storageConflict(this.#spec.name, this.#spec.idOf(value));
     }
     this.#rows.set(key, JSON.stringify(value));
+    this.#onWrite();
   }
 
   async update(id: string, update: Updater<T>): Promise<T | undefined> {
@@ -40,11 +44,16 @@ export class MemoryTable<T> implements Table<T> {
     }
     const next = JSON.stringify(applyUpdate(this.#spec, key, JSON.parse(row) as T, update));
     this.#rows.set(key, next);
+    this.#onWrite();
     return JSON.parse(next) as T;
   }
 
   async delete(id: string): Promise<boolean> {
-    return this.#rows.delete(this.#spec.keyFor(id));
+    const deleted = this.#rows.delete(this.#spec.keyFor(id));
+    if (deleted) {
+      this.#onWrite();
+    }
+    return deleted;
   }
 
   async gc(now: number): Promise<number> {
@@ -55,6 +64,9 @@ export class MemoryTable<T> implements Table<T> {
         this.#rows.delete(key);
         deleted++;
       }
+    }
+    if (deleted > 0) {
+      this.#onWrite();
     }
     return deleted;
   }

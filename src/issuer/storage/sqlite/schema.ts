@@ -34,10 +34,27 @@ const V1 = `
   ${["client", "password", "signing_key", "refresh_family", "revocation"].map(entityTable).join("\n")}`;
 
 /**
+ * A one-row counter every write to `revocation` bumps, in the writer's own
+ * transaction, so a replica can learn whether the list changed without reading it.
+ */
+const V2 = `
+  CREATE TABLE revocation_stamp (
+    id INTEGER PRIMARY KEY NOT NULL CHECK (id = 1),
+    value INTEGER NOT NULL
+  ) STRICT;
+  INSERT INTO revocation_stamp (id, value) VALUES (1, 0);
+  CREATE TRIGGER revocation_stamp_insert AFTER INSERT ON revocation
+    BEGIN UPDATE revocation_stamp SET value = value + 1 WHERE id = 1; END;
+  CREATE TRIGGER revocation_stamp_update AFTER UPDATE ON revocation
+    BEGIN UPDATE revocation_stamp SET value = value + 1 WHERE id = 1; END;
+  CREATE TRIGGER revocation_stamp_delete AFTER DELETE ON revocation
+    BEGIN UPDATE revocation_stamp SET value = value + 1 WHERE id = 1; END;`;
+
+/**
  * Migration `i` takes the schema from version `i` to `i + 1`. Each is frozen
  * text, never built from current code, so old files migrate the same way forever.
  */
-const MIGRATIONS: readonly string[] = [V1];
+const MIGRATIONS: readonly string[] = [V1, V2];
 
 /** The schema version this build writes. */
 const SCHEMA_VERSION = MIGRATIONS.length;

@@ -48,6 +48,12 @@ function openDatabase(file: string): DatabaseSync {
   }
 }
 
+/** Reads the counter the schema's triggers bump on every write to `revocation`. */
+function revocationStamp(db: DatabaseSync): () => Promise<string> {
+  const read = db.prepare("SELECT value FROM revocation_stamp WHERE id = 1");
+  return async () => String(read.get()?.value);
+}
+
 /**
  * Opens (creating and migrating when needed) the SQLite {@link Storage} at `config.file`.
  *
@@ -69,6 +75,7 @@ export async function openSqliteStorage(config: SqliteStorageConfig, deps: Stora
   return composeStorage({
     objects: new SqliteObjects(db, deps.clock),
     table: (spec) => new SqliteTable(db, spec),
+    revocationStamp: revocationStamp(db),
     close: async () => db.close(),
   });
 }

@@ -1,6 +1,7 @@
 /**
  * What only the SQLite backend promises: data outlives the process (closed or
- * killed), the file is owner-only, the schema is versioned, and lookups use indexes.
+ * killed), the file is owner-only, the schema is versioned, lookups use indexes,
+ * and the revocation stamp follows writes made by any connection.
  */
 import assert from "node:assert/strict";
 import { spawn } from "node:child_process";
@@ -94,7 +95,17 @@ test("the schema version is recorded once and kept on reopen", async () => {
   const file = newFile();
   await (await open(file)).close();
   await (await open(file)).close();
-  assert.deepEqual(query(file, "SELECT version FROM schema_version"), [{ version: 1 }]);
+  assert.deepEqual(query(file, "SELECT version FROM schema_version ORDER BY version"), [{ version: 1 }, { version: 2 }]);
+});
+
+test("any connection's write to the revocation table, an UPDATE included, changes the stamp", async () => {
+  const file = newFile();
+  const storage = await open(file);
+  await storage.createRevocation({ id: "r1", kind: "all", reason: "drill", actor: "admin", createdAt: T0 });
+  const before = await storage.revocationStamp();
+  query(file, "UPDATE revocation SET data = data RETURNING key");
+  assert.notEqual(await storage.revocationStamp(), before);
+  await storage.close();
 });
 
 test("a file from a newer kubeward is refused with storage_unavailable", async () => {
