@@ -1,9 +1,11 @@
 /**
  * Keeps one replica's {@link RevocationIndex} current: loads the rules from
- * the shared store, polls it on a short interval, and rebuilds (then sweeps
- * open connections) as soon as the set of rules changes.
+ * the shared store, polls its change stamp on a short interval, and only when
+ * the stamp moved reads the list again and rebuilds (then sweeps open
+ * connections) if the set of rules changed.
  */
 import type { Clock } from "../clock.ts";
+import type { Revocation as StoredRevocation } from "../issuer/storage/entities.ts";
 import type { RevocationStore } from "../issuer/storage/storage.ts";
 import type { Logger } from "../log/logger.ts";
 import type { Metrics } from "../metrics/metrics.ts";
@@ -22,7 +24,7 @@ export interface SyncOptions {
   readonly clock: Clock;
   readonly logger: Logger;
   readonly metrics: Metrics;
-  /** How often the store is read (default 1 s). */
+  /** How often the store's revocation stamp is read (default 1 s). */
   readonly pollIntervalMs?: number;
 }
 
@@ -31,6 +33,7 @@ export class RevocationSync {
   readonly #options: SyncOptions;
   #index = new RevocationIndex({ revocations: [], blocks: [] });
   #fingerprint: string | undefined;
+  #stamp: string | undefined;
   #confirmedAt: number | undefined;
   #timer: NodeJS.Timeout | undefined;
   #failing = false;
@@ -69,9 +72,9 @@ export class RevocationSync {
   }
 
   /**
-   * Reads the store now; a change made by this process calls this so it
-   * applies at once. Reads run one after another, so an older read can
-   * never replace the index a newer one built.
+   * Reads the store now (the list only if its stamp moved); a change made by
+   * this process calls this so it applies at once. Reads run one after
+   * another, so an older read can never replace the index a newer one built.
    */
   refresh(): Promise<void> {
     const next = this.#queue.then(() => this.#read());
@@ -82,17 +85,27 @@ export class RevocationSync {
   async #read(): Promise<void> {
     const { store, clock, logger, metrics } = this.#options;
     try {
-      const records = await store.listRevocations();
+      const stamp = await store.revocationStamp();
+      const records = stamp === this.#stamp ? undefined : await store.listRevocations();
       this.#confirmedAt = clock.now();
       if (this.#failing) logger.info("revocation list readable again");
       this.#failing = false;
-      const fingerprint = records.map((r) => r.id).join("\n");
-      if (fingerprint !== this.#fingerprint) this.#replace(new RevocationIndex(fromRecords(records, clock.now())), fingerprint);
+      if (records !== undefined) this.#apply(records, stamp);
     } catch (err) {
       if (!this.#failing) logger.warn({ err: (err as Error).message }, "cannot read the revocation list; using the last one read");
       this.#failing = true;
     }
     metrics.revocationStaleness.set(Number.isFinite(this.staleness()) ? this.staleness() / 1000 : -1);
+  }
+
+  /**
+   * Takes in `records`, read after `stamp` (so a write racing with the read at
+   * worst makes the next poll read again); rebuilds when the set of rules changed.
+   */
+  #apply(records: readonly StoredRevocation[], stamp: string): void {
+    this.#stamp = stamp;
+    const fingerprint = records.map((r) => r.id).join("\n");
+    if (fingerprint !== this.#fingerprint) this.#replace(new RevocationIndex(fromRecords(records, this.#options.clock.now())), fingerprint);
   }
 
   #replace(index: RevocationIndex, fingerprint: string): void {

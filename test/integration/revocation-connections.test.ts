@@ -155,7 +155,12 @@ test("revoking a user ends their WebSocket exec with close code 1008 and their S
 
 test("failClosed refuses every request once the list is stale; bestEffort keeps serving", { timeout: 15_000 }, async () => {
   let failing = false;
-  const flaky: Storage = { ...storage, listRevocations: async () => { if (failing) throw new Error("db down"); return storage.listRevocations(); } };
+  const down = (): void => { if (failing) throw new Error("db down"); };
+  const flaky: Storage = {
+    ...storage,
+    revocationStamp: async () => { down(); return storage.revocationStamp(); },
+    listRevocations: async () => { down(); return storage.listRevocations(); },
+  };
   const strict = await startRevocationHarness({ storage: flaky, upstream: h.upstream, guard: { mode: "failClosed", staleAfterMs: 300, pollIntervalMs: 50 } });
   const lenient = await startRevocationHarness({ storage: flaky, upstream: h.upstream, guard: { mode: "bestEffort", staleAfterMs: 300, pollIntervalMs: 50 } });
   try {

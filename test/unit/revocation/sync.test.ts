@@ -1,12 +1,18 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { setTimeout as sleep } from "node:timers/promises";
 import { systemClock } from "../../../src/clock.ts";
 import type { Revocation as StoredRevocation } from "../../../src/issuer/storage/entities.ts";
+import { openSqliteStorage } from "../../../src/issuer/storage/sqlite/sqlite-storage.ts";
 import type { RevocationStore } from "../../../src/issuer/storage/storage.ts";
 import { createLogger } from "../../../src/log/logger.ts";
 import { Metrics } from "../../../src/metrics/metrics.ts";
 import { RevocationGuard } from "../../../src/revocation/guard.ts";
 import { fromRecords, revocationRecord } from "../../../src/revocation/model.ts";
+import { RevocationSync } from "../../../src/revocation/sync.ts";
 
 function fakeStore(records: StoredRevocation[], fail: { now: boolean }): RevocationStore {
   return {
@@ -65,4 +71,48 @@ test("failClosed: stale (and not ready) before the first read and after staleAft
   assert.equal(strict.ready(), false);
   assert.equal(lenient.ready(), true);
   assert.match(await metrics.registry.getSingleMetricAsString("kubeward_revocation_list_staleness_seconds"), / 0$/);
+});
+
+/** `store`, counting how often its whole list is read. */
+function countingLists(store: RevocationStore): { store: RevocationStore; lists: () => number } {
+  let lists = 0;
+  const counted: RevocationStore = { ...store, listRevocations: () => { lists++; return store.listRevocations(); } };
+  return { store: counted, lists: () => lists };
+}
+
+test("a poll with an unchanged stamp confirms the list current without reading it", async () => {
+  let now = 10_000;
+  const { store, lists } = countingLists(fakeStore([], { now: false }));
+  const sync = new RevocationSync({ store, clock: { now: () => now }, logger, metrics: new Metrics() });
+  await sync.refresh();
+  now += 5_000;
+  await sync.refresh();
+  await sync.refresh();
+  assert.equal(lists(), 1, "only the first read lists");
+  assert.equal(sync.staleness(), 0, "the stamp read confirmed the list");
+});
+
+test("another replica's change through its own handle on the sqlite file is picked up within the poll interval", async () => {
+  const dir = mkdtempSync(join(tmpdir(), "kubeward-sync-"));
+  const file = join(dir, "issuer.db");
+  const writer = await openSqliteStorage({ file }, { clock: systemClock });
+  const reader = await openSqliteStorage({ file }, { clock: systemClock });
+  const { store, lists } = countingLists(reader);
+  const sync = new RevocationSync({ store, clock: systemClock, logger, metrics: new Metrics(), pollIntervalMs: 50 });
+  try {
+    await sync.start();
+    await sleep(300);
+    assert.equal(lists(), 1, "polls with no change read only the stamp");
+    const changed = new Promise<number>((resolve) => sync.onChange(() => resolve(Date.now())));
+    const written = Date.now();
+    await writer.createRevocation(revocationRecord({ id: "r1", kind: "user", name: "a", before: written, reason: "", actor: "x", created: written }, 60_000));
+    assert.ok((await changed) - written < 1_000, "picked up within a second at a 50 ms poll interval");
+    assert.equal(sync.index.counts.user, 1);
+    assert.equal(lists(), 2);
+  } finally {
+    sync.stop();
+    await writer.close();
+    await reader.close();
+    rmSync(dir, { recursive: true, force: true });
+  }
 });
