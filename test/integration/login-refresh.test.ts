@@ -32,10 +32,14 @@ describe("kubeward login refreshes silently, and logs in again when the refresh 
     assert.equal(r2.code, 0, r2.stderr);
     assert.equal(r2.stderr, "");
     const refreshed = credentialOf(r2).status.token;
-    assert.notEqual(refreshed, credentialOf(r1).status.token);
     assert.equal(claimsOf(refreshed)["sub"], "jane");
     assert.equal((await world.browserUrls()).length, 1);
-    assert.equal((await cache.read(key()))?.token, refreshed);
+    const after = await cache.read(key());
+    assert.equal(after?.token, refreshed);
+    // The refresh token rotated, so the grant ran. (The ID tokens themselves may
+    // be byte-identical: the upstream's carry no jti, and a refresh within the
+    // login's second gets the same iat and exp.)
+    assert.notEqual(after?.refreshToken, before.refreshToken);
   });
 
   test("a revoked refresh token: the user is told, and a new login starts", async () => {
