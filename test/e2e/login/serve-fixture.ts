@@ -80,8 +80,6 @@ export async function startServeFixture(cluster: ClusterClient, options: ServeFi
     await rm(dir, { recursive: true, force: true });
   };
   try {
-    const [issuerPort, proxyPort, readyPort, adminPort] = [await freePort(), await freePort(), await freePort(), await freePort()];
-    const issuerUrl = `https://127.0.0.1:${issuerPort}`;
     const adminCa = await createCertificateAuthority("login-e2e-admin-ca");
     const adminServing = await issueCertificate(adminCa, { commonName: "kubeward-admin", hosts: ["127.0.0.1"], usage: "server" });
     const oncall = await issueCertificate(adminCa, { commonName: "oncall", usage: "client" });
@@ -89,30 +87,45 @@ export async function startServeFixture(cluster: ClusterClient, options: ServeFi
       "admin-ca.crt": adminCa.certPem, "admin.crt": adminServing.certPem, "admin.key": adminServing.keyPem, "oncall.crt": oncall.certPem, "oncall.key": oncall.keyPem,
     };
     for (const [name, text] of Object.entries(files)) await writeFile(join(dir, name), text, { mode: 0o600 });
-    const revocation = options.admin === true
-      ? { revocation: { pollInterval: "1s", admin: { bindAddress: "127.0.0.1", securePort: adminPort, tlsCertFile: "admin.crt", tlsPrivateKeyFile: "admin.key", clientCAFile: "admin-ca.crt" } } }
-      : {};
-    await writeFile(join(dir, "kubeward.yaml"), stringify({
-      stateDir: "state",
-      issuer: { url: issuerUrl, passwordConnector: "local", devicePollInterval: "1s", ...(options.idTokenTTL === undefined ? {} : { idTokenTTL: options.idTokenTTL }) },
-      connectors: [{
-        type: "local", id: "local", name: "Email",
-        config: { staticPasswords: [{ email: USER.email, hash: bcrypt.hashSync(USER.password, 10), username: "jane", userID: "jane-0001", groups: USER.groups }] },
-      }],
-      clients: [{ id: "kubeward", name: "kubeward login", redirectURIs: ["http://localhost", "http://127.0.0.1"], skipApproval: true, passwordGrant: true }],
-      proxy: { kubeconfig: cluster.proxyKubeconfig, bindAddress: "127.0.0.1", securePort: proxyPort, readinessProbePort: readyPort, logLevel: "warn", ...revocation },
-    }));
-    const child = spawn(KUBEWARD[0], [KUBEWARD[1], "serve", "--config", join(dir, "kubeward.yaml")], { env: { PATH: process.env["PATH"] ?? "", HOME: dir }, stdio: ["ignore", "pipe", "pipe"] });
-    serve = child;
-    child.stdout.setEncoding("utf8").on("data", (d: string) => (log += d));
-    child.stderr.setEncoding("utf8").on("data", (d: string) => (log += d));
+    let issuerUrl = "";
     let proxyUrl = "";
-    for (let i = 0; ; i++) {
-      proxyUrl = /kubeward serve: proxy at (https:\S+)/.exec(log)?.[1] ?? "";
-      const ready = proxyUrl !== "" && await fetch(`http://127.0.0.1:${readyPort}/ready`).then((r) => r.status === 200, () => false);
+    let adminPort = 0;
+    // Ports are picked free, then bound by serve; another test file may take one in between: then pick again (EADDRINUSE only).
+    for (let attempt = 1; ; attempt++) {
+      const [issuerPort, proxyPort, opsPort] = [await freePort(), await freePort(), await freePort()];
+      adminPort = await freePort();
+      issuerUrl = `https://127.0.0.1:${issuerPort}`;
+      const revocation = options.admin === true
+        ? { revocation: { pollInterval: "1s", admin: { bindAddress: "127.0.0.1", securePort: adminPort, tlsCertFile: "admin.crt", tlsPrivateKeyFile: "admin.key", clientCAFile: "admin-ca.crt" } } }
+        : {};
+      await rm(join(dir, "state"), { recursive: true, force: true });
+      await writeFile(join(dir, "kubeward.yaml"), stringify({
+        stateDir: "state",
+        issuer: { url: issuerUrl, passwordConnector: "local", devicePollInterval: "1s", ...(options.idTokenTTL === undefined ? {} : { idTokenTTL: options.idTokenTTL }) },
+        connectors: [{
+          type: "local", id: "local", name: "Email",
+          config: { staticPasswords: [{ email: USER.email, hash: bcrypt.hashSync(USER.password, 10), username: "jane", userID: "jane-0001", groups: USER.groups }] },
+        }],
+        clients: [{ id: "kubeward", name: "kubeward login", redirectURIs: ["http://localhost", "http://127.0.0.1"], skipApproval: true, passwordGrant: true }],
+        // /readyz on the metrics address (127.0.0.1): readinessProbePort would bind every interface, as the kubelet needs.
+        proxy: { kubeconfig: cluster.proxyKubeconfig, bindAddress: "127.0.0.1", securePort: proxyPort, metricsServingAddress: `127.0.0.1:${opsPort}`, logLevel: "warn", ...revocation },
+      }));
+      log = "";
+      const child = spawn(KUBEWARD[0], [KUBEWARD[1], "serve", "--config", join(dir, "kubeward.yaml")], { env: { PATH: process.env["PATH"] ?? "", HOME: dir }, stdio: ["ignore", "pipe", "pipe"] });
+      serve = child;
+      child.stdout.setEncoding("utf8").on("data", (d: string) => (log += d));
+      child.stderr.setEncoding("utf8").on("data", (d: string) => (log += d));
+      let ready = false;
+      for (let i = 0; !ready; i++) {
+        proxyUrl = /kubeward serve: proxy at (https:\S+)/.exec(log)?.[1] ?? "";
+        ready = proxyUrl !== "" && await fetch(`http://127.0.0.1:${opsPort}/readyz`).then((r) => r.status === 200, () => false);
+        if (ready || child.exitCode !== null || i > 1200) break;
+        await sleep(100);
+      }
       if (ready) break;
-      if (child.exitCode !== null || i > 1200) throw new Error(`kubeward serve did not become ready in 120 s (exit ${String(child.exitCode)}):\n${log.slice(-4000)}`);
-      await sleep(100);
+      if (child.exitCode !== null) await sleep(500); // its last stderr lines
+      if (child.exitCode !== null && /EADDRINUSE/.test(log) && attempt < 3) continue;
+      throw new Error(`kubeward serve did not become ready in 120 s (exit ${String(child.exitCode)}):\n${log.slice(-4000)}`);
     }
     const caFile = join(dir, "state", "ca.crt");
     const browserLog = join(dir, "browser.log");
@@ -201,7 +214,7 @@ export async function signInWithChromium(browser: Browser, url: string): Promise
   }
 }
 
-/** Enters `userCode` at the device page `verification`, confirms, and signs in; returns the final page's text. */
+/** Enters `userCode` at the device page `verification`, confirms, signs in, and waits for the "signed in" page; returns its text. */
 export async function approveDeviceWithChromium(browser: Browser, verification: string, userCode: string): Promise<string> {
   const context = await browser.newContext({ ignoreHTTPSErrors: true });
   try {
@@ -213,7 +226,8 @@ export async function approveDeviceWithChromium(browser: Browser, verification: 
     await page.locator("input[name=login]").fill(USER.email);
     await page.locator("input[name=password]").fill(USER.password);
     await page.keyboard.press("Enter");
-    await page.waitForLoadState("load");
+    // Wait for the issuer's answer: closing the context earlier would abort the sign-in's POST.
+    await page.getByRole("heading", { name: /signed in/i }).waitFor({ timeout: 60_000 });
     return await page.locator("body").innerText();
   } finally {
     await context.close();
