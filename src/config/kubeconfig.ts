@@ -1,14 +1,12 @@
 /**
  * Where kube-apiserver is and how the proxy authenticates to it, read from a
- * kubeconfig (@kubernetes/client-node's KubeConfig) or, without one, from the
- * pod's service account. Credentials that need a plugin are refused.
+ * kubeconfig or, without one, from the pod's service account. Credentials
+ * that need a plugin are refused.
  */
-import { readFile, access } from "node:fs/promises";
-import { dirname, resolve } from "node:path";
+import { access } from "node:fs/promises";
 import { isIPv6 } from "node:net";
-import type { Cluster, KubeConfig, User } from "@kubernetes/client-node";
-import { parse } from "yaml";
 import type { Problems } from "./errors.ts";
+import { readKubeconfig, type Kubeconfig, type KubeconfigCluster as Cluster, type KubeconfigUser as User } from "./kubeconfig-file.ts";
 import { checkKeyPair, parseCertificates, readSettingFile } from "./pem.ts";
 import type { UpstreamConfig } from "./types.ts";
 import type { Setting } from "./values.ts";
@@ -53,11 +51,9 @@ async function inCluster(env: NodeJS.ProcessEnv, dir: string, problems: Problems
 }
 
 async function fromKubeconfig(file: Setting<string>, context: Setting<string> | undefined, problems: Problems): Promise<UpstreamConfig | undefined> {
-  // Loaded here, not at the top: the library takes half a second to import, which --help and flag errors need not wait for.
-  const { KubeConfig } = await import("@kubernetes/client-node");
-  const kc = new KubeConfig();
+  let kc: Kubeconfig;
   try {
-    kc.loadFromFile(file.value);
+    kc = await readKubeconfig(file.value);
   } catch (e) {
     problems.add(file.path, `cannot load ${JSON.stringify(file.value)}: ${(e as Error).message}`);
     return undefined;
@@ -81,20 +77,20 @@ async function fromKubeconfig(file: Setting<string>, context: Setting<string> | 
   };
 }
 
-function pick(kc: KubeConfig, file: Setting<string>, context: Setting<string> | undefined, problems: Problems): { cluster: Cluster; user: User } | undefined {
-  const name = context?.value ?? kc.getCurrentContext();
+function pick(kc: Kubeconfig, file: Setting<string>, context: Setting<string> | undefined, problems: Problems): { cluster: Cluster; user: User } | undefined {
+  const name = context?.value ?? kc.currentContext;
   const where = JSON.stringify(file.value);
   if (!name) {
     problems.add(file.path, `${where} has no current-context; choose one with --context`);
     return undefined;
   }
-  const ctx = kc.getContextObject(name);
+  const ctx = kc.contexts.find((c) => c.name === name);
   if (!ctx) {
     problems.add(context?.path ?? file.path, `no context named ${JSON.stringify(name)} in ${where}`);
     return undefined;
   }
-  const cluster = kc.getCluster(ctx.cluster);
-  const user = ctx.user ? kc.getUser(ctx.user) : null;
+  const cluster = kc.clusters.find((c) => c.name === ctx.cluster);
+  const user = ctx.user === undefined ? undefined : kc.users.find((u) => u.name === ctx.user);
   if (!cluster) problems.add(file.path, `context ${JSON.stringify(name)} names cluster ${JSON.stringify(ctx.cluster)}, which ${where} does not define`);
   if (!user) problems.add(file.path, `context ${JSON.stringify(name)} names no user defined in ${where}; the proxy needs credentials to impersonate`);
   return cluster && user ? { cluster, user } : undefined;
@@ -130,22 +126,11 @@ async function credentials(user: User, file: Setting<string>, problems: Problems
   if (certPem !== undefined && keyPem !== undefined) {
     checkKeyPair(certPem, keyPem, { value: "", path: `${u} client-certificate)` }, { value: "", path: `${u} client-key)` }, problems);
   }
-  const tokenFile = await rawTokenFile(file.value, user.name);
-  const token = tokenFile === undefined && user.token ? user.token : undefined;
+  const token = user.token;
+  const tokenFile = token === undefined ? user.tokenFile : undefined;
   if (certPem === undefined && token === undefined && tokenFile === undefined) {
     problems.add(file.path, `user ${JSON.stringify(user.name)} has no client certificate or token; the proxy needs credentials to impersonate`);
     return undefined;
   }
   return { ...(certPem !== undefined && keyPem !== undefined ? { certPem, keyPem } : {}), ...(token !== undefined ? { token } : {}), ...(tokenFile !== undefined ? { tokenFile } : {}) };
-}
-
-/**
- * client-node reads `token-file` once at load; the proxy re-reads it as it
- * rotates, so the path is taken from the file itself (relative to it).
- */
-async function rawTokenFile(file: string, userName: string): Promise<string | undefined> {
-  const doc = parse(await readFile(file, "utf8")) as { users?: { name?: string; user?: { token?: string; "token-file"?: string } }[] };
-  const entry = doc.users?.find((u) => u.name === userName)?.user;
-  if (!entry?.["token-file"] || entry.token) return undefined;
-  return resolve(dirname(file), entry["token-file"]);
 }
