@@ -13,6 +13,7 @@ import { createServer } from "node:net";
 import { join } from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
 import type { Browser } from "playwright-core";
+import { TokenCache } from "../../src/login/token-cache.ts";
 import { binaries, requireBinaries } from "../fixtures/cluster/binaries.ts";
 import { claimsOf, credentialOf, launchChromium, loginSandbox, type LoginSandbox } from "../e2e/login/harness.ts";
 
@@ -81,9 +82,16 @@ describe("kubeward login against Dex", () => {
 
   test("--force-refresh refreshes at Dex; logout says Dex has no revocation endpoint", async () => {
     const before = await world.run(flags.concat("--username=jane@example.com", "--password=password"));
+    const cache = new TokenCache(world.cacheDir);
+    const key = { issuer: dex.issuer, clientId: "kubectl", scopes: ["openid", "email", "offline_access"] };
+    const cachedBefore = await cache.read(key);
+    assert.equal(cachedBefore?.token, credentialOf(before).status.token);
     const refreshed = await world.run([...flags, "--username=jane@example.com", "--password=password", "--force-refresh"]);
     assert.equal(refreshed.code, 0, refreshed.stderr);
-    assert.notEqual(credentialOf(refreshed).status.token, credentialOf(before).status.token);
+    // Dex rotated the refresh token, so the grant ran (a new ID token in the
+    // same second as the old one could be identical byte for byte).
+    assert.notEqual((await cache.read(key))?.refreshToken, cachedBefore.refreshToken);
+    assert.equal((await cache.read(key))?.token, credentialOf(refreshed).status.token);
     const out = await world.run(["logout", ...flags.slice(1)]);
     assert.equal(out.code, 0, out.stderr);
     assert.equal(out.stderr, `kubeward logout: ${dex.issuer} advertises no revocation endpoint; its refresh token stays valid until it expires\nkubeward logout: removed the cached tokens for ${dex.issuer} (client kubectl)\n`);
