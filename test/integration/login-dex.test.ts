@@ -9,25 +9,17 @@ import assert from "node:assert/strict";
 import { spawn, type ChildProcess } from "node:child_process";
 import { once } from "node:events";
 import { writeFile } from "node:fs/promises";
-import { createServer } from "node:net";
 import { join } from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
 import type { Browser } from "playwright-core";
 import { TokenCache } from "../../src/login/token-cache.ts";
 import { binaries, requireBinaries } from "../fixtures/cluster/binaries.ts";
 import { claimsOf, credentialOf, launchChromium, loginSandbox, type LoginSandbox } from "../e2e/login/harness.ts";
+import { freePort } from "../tools/free-port.ts";
 
 /** bcrypt of "password", the hash in Dex's own config.dev.yaml. */
 const HASH = "$2a$10$2b2cU8CPhOTaGrs1HRQuAueS7JTT5ZHsHSzYiFPm1leZck7Mc8T4W";
 
-async function freePort(): Promise<number> {
-  const server = createServer().listen(0, "127.0.0.1");
-  await once(server, "listening");
-  const { port } = server.address() as { port: number };
-  server.close();
-  await once(server, "close");
-  return port;
-}
 
 /** Starts Dex with a public client and one static user; resolves once discovery answers. */
 async function startDex(dir: string): Promise<{ child: ChildProcess; issuer: string }> {

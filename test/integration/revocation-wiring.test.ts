@@ -5,7 +5,6 @@
  */
 import { after, before, test } from "node:test";
 import assert from "node:assert/strict";
-import { createServer, type AddressInfo } from "node:net";
 import { mkdtemp, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -16,6 +15,7 @@ import type { ProxyConfig } from "../../src/config/types.ts";
 import { createCertificateAuthority, issueCertificate } from "../../src/pki/certificates.ts";
 import { startRecordingUpstream, type RecordingUpstream } from "../tools/recording-upstream.ts";
 import { issuerConfigFor, startTestIssuer, type TestIssuer } from "../tools/test-issuer.ts";
+import { freePort } from "../tools/free-port.ts";
 
 let dir: string;
 let upstream: RecordingUpstream;
@@ -25,13 +25,6 @@ let proxyPort: number;
 let adminPort: number;
 let caPem: string;
 
-async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((r) => server.listen(0, "127.0.0.1", r));
-  const { port } = server.address() as AddressInfo;
-  await new Promise((r) => server.close(r));
-  return port;
-}
 
 before(async () => {
   dir = await mkdtemp(join(tmpdir(), "kubeward-wiring-"));

@@ -4,7 +4,7 @@
  */
 import { spawn, type ChildProcess } from "node:child_process";
 import { once } from "node:events";
-import { createServer } from "node:net";
+export { freePort } from "../tools/free-port.ts";
 
 export interface ServeChild {
   readonly process: ChildProcess;
@@ -49,15 +49,6 @@ export function startServe(args: readonly string[], env: NodeJS.ProcessEnv): Ser
   };
 }
 
-/** A port free on 127.0.0.1 right now. */
-export async function freePort(): Promise<number> {
-  const server = createServer();
-  server.listen(0, "127.0.0.1");
-  await once(server, "listening");
-  const address = server.address();
-  await new Promise((r) => server.close(r));
-  return typeof address === "object" && address !== null ? address.port : 0;
-}
 
 /** The environment a child gets: PATH and a HOME of the test's own, nothing else of this process. */
 export function childEnv(home: string, extra: NodeJS.ProcessEnv = {}): NodeJS.ProcessEnv {

@@ -10,7 +10,6 @@ import assert from "node:assert/strict";
 import { spawn, type ChildProcess } from "node:child_process";
 import { once } from "node:events";
 import { mkdtemp, rm, writeFile } from "node:fs/promises";
-import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
@@ -18,6 +17,7 @@ import { useCluster } from "../../fixtures/cluster/use-cluster.ts";
 import { startTestIssuer, type TestIssuer } from "../../tools/test-issuer.ts";
 import { createCertificateAuthority, issueCertificate } from "../../../src/pki/certificates.ts";
 import { REPO, only, renderChart } from "./tools.ts";
+import { freePort } from "../../tools/free-port.ts";
 
 const cluster = useCluster();
 const admin = cluster.adminKubeconfig;
@@ -25,14 +25,6 @@ const NS = `kubeward-chart-proxy-${process.pid}`;
 const RELEASE_PREFIX = `kubeward-${process.pid}`;
 type UserInfo = { username: string; groups?: string[]; extra?: Record<string, string[]> };
 
-async function freePort(): Promise<number> {
-  const server = createServer().listen(0, "127.0.0.1");
-  await once(server, "listening");
-  const { port } = server.address() as { port: number };
-  server.close();
-  await once(server, "close");
-  return port;
-}
 
 /** A kubeconfig for `server` with `token`, trusting `caPem`. */
 async function kubeconfig(dir: string, name: string, server: string, caPem: string, token: string): Promise<string> {

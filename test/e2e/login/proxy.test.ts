@@ -8,24 +8,16 @@ import assert from "node:assert/strict";
 import { spawn, type ChildProcess } from "node:child_process";
 import { once } from "node:events";
 import { writeFile } from "node:fs/promises";
-import { createServer } from "node:net";
 import { join } from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
 import type { Browser } from "playwright-core";
 import { useCluster } from "../../fixtures/cluster/use-cluster.ts";
 import { createCertificateAuthority, issueCertificate } from "../../../src/pki/certificates.ts";
 import { KUBEWARD, launchChromium, logInWithChromium, startLoginWorld, type LoginWorld } from "./harness.ts";
+import { freePort } from "../../tools/free-port.ts";
 
 const cluster = useCluster();
 
-async function freePort(): Promise<number> {
-  const server = createServer().listen(0, "127.0.0.1");
-  await once(server, "listening");
-  const { port } = server.address() as { port: number };
-  server.close();
-  await once(server, "close");
-  return port;
-}
 
 /** Starts `kubeward proxy` trusting the upstream provider, and waits until /ready answers 200. */
 async function startProxy(world: LoginWorld): Promise<{ child: ChildProcess; url: string; caFile: string }> {

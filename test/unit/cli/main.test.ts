@@ -5,6 +5,7 @@ import { createServer } from "node:net";
 import { once } from "node:events";
 import { VERSION } from "../../../src/version.ts";
 import { makeFixture, type Fixture } from "../config/fixtures.ts";
+import { freePort } from "../../tools/free-port.ts";
 
 const NODE = "./node_modules/.bin/node";
 
@@ -21,15 +22,6 @@ async function cli(...args: string[]): Promise<Result> {
   return { code, stdout, stderr };
 }
 
-/** A port nothing listens on right now. */
-async function freePort(): Promise<number> {
-  const server = createServer().listen(0, "127.0.0.1");
-  await once(server, "listening");
-  const { port } = server.address() as { port: number };
-  server.close();
-  await once(server, "close");
-  return port;
-}
 
 describe("kubeward CLI (a real process)", () => {
   test("--version prints the version, at the top or after proxy", async () => {
