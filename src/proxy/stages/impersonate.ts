@@ -120,6 +120,22 @@ const TOKEN_BYTE = /^[!#$&'*+\-.^_`|~0-9A-Za-z]$/;
  * token character, and `%` itself, becomes `%XX` with uppercase hex.
  */
 export function headerKeyEscape(key: string): string {
+  const hit = ESCAPED.get(key);
+  if (hit !== undefined) return hit;
+  const out = escapeKey(key);
+  if (ESCAPED.size < ESCAPED_MAX) ESCAPED.set(key, out);
+  return out;
+}
+
+/**
+ * Escaped keys, remembered: the same few extra keys (credential-id,
+ * remote-client-ip, configured ones) are escaped on every request. A pure
+ * function's memo, bounded so client-chosen keys cannot grow it.
+ */
+const ESCAPED = new Map<string, string>();
+const ESCAPED_MAX = 1_024;
+
+function escapeKey(key: string): string {
   let out = "";
   for (const b of Buffer.from(key, "utf8")) {
     const c = String.fromCharCode(b);
