@@ -11,7 +11,7 @@ import { join } from "node:path";
 import { readVersions } from "../../fixtures/cluster/binaries.ts";
 import { get } from "../../fixtures/cluster/wait.ts";
 import { useCluster } from "../../fixtures/cluster/use-cluster.ts";
-import { portForward, roundTrip, stopKubectl, waitForOutput } from "../../fixtures/cluster/streams.ts";
+import { expectAttachStreams, portForward, roundTrip, stopKubectl, waitForOutput } from "../../fixtures/cluster/streams.ts";
 
 const cluster = useCluster();
 const admin = cluster.adminKubeconfig;
@@ -98,16 +98,7 @@ for (const transport of TRANSPORTS) {
     });
 
     test("kubectl attach streams container output written after it attached", async () => {
-      const child = cluster.spawnKubectlAs(admin, ["attach", POD], opts);
-      const line = `attached ${randomUUID()}`;
-      // The stream opens some time after kubectl starts: keep writing until the line arrives.
-      const writer = setInterval(() => cluster.appendLog(line), 200);
-      try {
-        await waitForOutput(child.stdout, new RegExp(line));
-      } finally {
-        clearInterval(writer);
-        await stopKubectl(child);
-      }
+      await expectAttachStreams(cluster, admin, POD, opts);
     });
 
     test("kubectl port-forward carries bytes both ways", async () => {

@@ -9,7 +9,7 @@ import { randomBytes, randomUUID } from "node:crypto";
 import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { useCluster } from "../../fixtures/cluster/use-cluster.ts";
-import { portForward, roundTrip, stopKubectl, waitForOutput } from "../../fixtures/cluster/streams.ts";
+import { expectAttachStreams, portForward, roundTrip, stopKubectl, waitForOutput } from "../../fixtures/cluster/streams.ts";
 import { startTestIssuer, type TestIssuer } from "../../tools/test-issuer.ts";
 import { startProxy, type RunningProxy } from "../support/proxy.ts";
 import { grantRules, revokeRules } from "../support/kubectl.ts";
@@ -87,16 +87,7 @@ describe("streaming kubectl through kubeward proxy", () => {
       });
 
       test("kubectl attach streams container output written after it attached", async () => {
-        const child = cluster.spawnKubectlAs(user, ["attach", POD], opts);
-        const line = `attached ${randomUUID()}`;
-        // The stream opens some time after kubectl starts: keep writing until the line arrives.
-        const writer = setInterval(() => cluster.appendLog(line), 200);
-        try {
-          await waitForOutput(child.stdout, new RegExp(line));
-        } finally {
-          clearInterval(writer);
-          await stopKubectl(child);
-        }
+        await expectAttachStreams(cluster, user, POD, opts);
       });
 
       test("kubectl port-forward carries 256 KiB both ways to the echo server", async () => {
