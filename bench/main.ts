@@ -7,7 +7,10 @@
  *        --cpu-prof (a V8 profile of kubeward proxy into bench/results/)
  *        --baseline DIR (also run kubeward from another checkout, e.g. a
  *        `git worktree` of an older commit, as "kubeward@baseline")
+ * kubeward runs as users run it: each checkout is compiled first
+ * (tsc -p tsconfig.build.json) and started from its dist/cli/main.js.
  */
+import { spawnSync } from "node:child_process";
 import { parseArgs } from "node:util";
 import { join, resolve } from "node:path";
 import { createBenchEnv, REPO } from "./lib/env.ts";
@@ -45,6 +48,24 @@ const log = (row: Row) => {
   console.log(`  ${row.suite} | ${row.case} | ${row.target}: ${row.rps === undefined ? "" : `${row.rps.toFixed(0)} req/s p99 ${row.p99Ms?.toFixed(2)} ms `}${row.rssMb === undefined ? "" : `RSS ${row.rssMb.toFixed(0)} MB `}${row.note ?? ""}`);
 };
 
+/**
+ * Compiles the checkout at `repo` with this checkout's TypeScript, as `npm run
+ * build` does, and returns its compiled CLI entry; a failed build stops the bench.
+ */
+function buildEntry(repo: string): string {
+  const tsc = join(REPO, "node_modules", "typescript", "bin", "tsc");
+  const started = Date.now();
+  const built = spawnSync(process.execPath, [tsc, "-p", "tsconfig.build.json"], { cwd: repo, encoding: "utf8" });
+  if (built.status !== 0) {
+    const output = `${built.stdout}${built.stderr}`.trim() || (built.error?.message ?? `exit ${built.status}`);
+    throw new Error(`bench: could not build ${repo} (tsc -p tsconfig.build.json); the bench runs its dist/cli/main.js:\n${output}`);
+  }
+  console.log(`built ${repo} in ${((Date.now() - started) / 1000).toFixed(1)} s`);
+  return join(repo, "dist", "cli", "main.js");
+}
+
+const entry = buildEntry(REPO);
+const baselineEntry = values.baseline === undefined ? undefined : buildEntry(resolve(values.baseline));
 const env = await createBenchEnv();
 const stopAll = () => void env.stop().finally(() => process.exit(130));
 process.once("SIGINT", stopAll);
@@ -62,14 +83,13 @@ async function suite(name: string, run: () => Promise<void>): Promise<void> {
 try {
   const id = await startIdentity(env);
   const prof = values["cpu-prof"] ? ["--cpu-prof", `--cpu-prof-dir=${join(REPO, "bench", "results")}`] : [];
-  const entry = (repo: string) => join(repo, "src", "cli", "main.ts");
-  const builds = [{ name: "kubeward", entry: entry(REPO), nodeFlags: prof }];
-  if (values.baseline !== undefined) builds.push({ name: "kubeward@baseline", entry: entry(resolve(values.baseline)), nodeFlags: [] });
+  const builds = [{ name: "kubeward", entry, nodeFlags: prof }];
+  if (baselineEntry !== undefined) builds.push({ name: "kubeward@baseline", entry: baselineEntry, nodeFlags: [] });
   if (cases.has("proxy") || cases.has("churn") || cases.has("watch")) {
     const opts = { seconds, concurrency: numbers(values.concurrency), churnTokens: Number(values["churn-tokens"]), watches: numbers(values.watches), cases, builds };
     await suite("proxy", () => runProxySuite(env, id, opts, log));
   }
-  if (cases.has("revocations")) await suite("revocations", () => runRevocationsSuite(env, id, { seconds, build: { name: "kubeward", entry: entry(REPO), nodeFlags: prof } }, log));
+  if (cases.has("revocations")) await suite("revocations", () => runRevocationsSuite(env, id, { seconds, build: { name: "kubeward", entry, nodeFlags: prof } }, log));
   if (cases.has("apiserver")) await suite("apiserver", () => runApiserverSuite(env, id, { seconds, concurrency: 16, builds }, log));
   if (cases.has("issuer")) await suite("issuer", () => runIssuerSuite(env, { seconds, concurrency: 16, grants: Number(values.grants) }, log));
 } finally {
