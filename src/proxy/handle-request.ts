@@ -34,19 +34,16 @@ export async function handleRequest(ctx: HandlerContext, req: Request, res: Resp
 }
 
 async function serve(ctx: HandlerContext, req: Request, res: Response, longRunning: boolean, obs: Observation, remote: string): Promise<void> {
-  const abort = new AbortController();
-  // Aborting builds a DOMException, so only a response cut short aborts the upstream request.
-  res.once("close", () => { if (!res.writableEnded) abort.abort(); });
   try {
     checkHeaderSize(req, ctx.config.maxHeaderSize);
     checkTarget(req.url ?? "");
     const { headers, subject } = await identityStages(ctx, req.rawHeaders, remote, obs);
     const outcome = await forward(ctx.upstream, {
-      method: req.method ?? "GET", target: req.url ?? "/", headers, body: hasBody(req) ? requestBody(req) : null, signal: abort.signal, longRunning,
+      method: req.method ?? "GET", target: req.url ?? "/", headers, body: hasBody(req) ? requestBody(req) : null, longRunning,
     }, res as unknown as ClientResponse);
     if (outcome.kind === "failed") {
       // A request the client abandoned (or whose upload broke) is not kube-apiserver's fault.
-      if (!abort.signal.aborted) ctx.metrics.upstreamErrors.inc({ kind: outcome.errorKind });
+      if (!outcome.clientGone) ctx.metrics.upstreamErrors.inc({ kind: outcome.errorKind });
       return fail(ctx, req, res, obs, outcome.error);
     }
     if (longRunning) obs.startLongRunning();

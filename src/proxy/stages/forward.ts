@@ -5,6 +5,7 @@
  * writes (a watch event, a page of a large list) is written to the client at once.
  */
 import type { IncomingHttpHeaders } from "node:http";
+import type { Dispatcher } from "undici";
 import type { Readable, Writable } from "node:stream";
 import { HOP_BY_HOP } from "../headers.ts";
 import { upstreamFailure, type Upstream, type UpstreamErrorKind } from "../upstream.ts";
@@ -25,7 +26,6 @@ export interface ForwardRequest {
   readonly headers: readonly string[];
   /** The request body, or null when there is none. */
   readonly body: Readable | null;
-  readonly signal: AbortSignal;
   /** A watch or other stream: the drain may end it, so its event boundaries are tracked. */
   readonly longRunning: boolean;
 }
@@ -39,72 +39,26 @@ export type ForwardOutcome =
     /** Ends the response cleanly now (for the drain), at an event boundary when the body is a JSON stream. */
     readonly end: () => void;
   }
-  | { readonly kind: "failed"; readonly error: KubewardError; readonly errorKind: UpstreamErrorKind };
+  | {
+    readonly kind: "failed"; readonly error: KubewardError; readonly errorKind: UpstreamErrorKind;
+    /** The client left first: the failure is the abandoned request's, not kube-apiserver's. */
+    readonly clientGone: boolean;
+  };
 
-/** Sends the request; on a response writes the head and starts piping the body (`done` settles when it ends). */
+/**
+ * Sends the request; on a response writes the head and streams the body to
+ * the client as it arrives (`done` settles when it ends). Uses undici's
+ * dispatch API directly: no intermediate body stream, pipe or AbortSignal
+ * per request, which is most of what a small proxied GET costs.
+ */
 export async function forward(upstream: Upstream, req: ForwardRequest, res: ClientResponse): Promise<ForwardOutcome> {
-  let answer;
-  try {
-    answer = await upstream.pool.request({
-      method: req.method, path: upstream.basePath + req.target, signal: req.signal,
-      headers: [...req.headers, ...(await upstream.credentialHeaders())], body: req.body,
-    });
-  } catch (err) {
-    const { error, kind } = upstreamFailure(err);
-    return { kind: "failed", error, errorKind: kind };
-  }
-  const { statusCode, headers, body } = answer;
-  try {
-    res.writeHead(statusCode, responseHeaders(headers));
-  } catch (err) {
-    body.destroy();
-    return { kind: "failed", error: new KubewardError("upstream_error", `unusable response headers: ${(err as Error).message}`), errorKind: "bad_response" };
-  }
-  res.flushHeaders?.();
-  const done = pipeBody(body, res);
-  const atBoundary = req.longRunning ? eventBoundary(body, String(headers["content-type"] ?? "")) : () => true;
-  return { kind: "responded", statusCode, done, end: () => endStream(body, res, atBoundary) };
-}
-
-/**
- * Whether the bytes written so far end at a watch event boundary: JSON watch
- * events end with a newline; for other encodings any point will do.
- */
-function eventBoundary(body: Readable, contentType: string): () => boolean {
-  if (!contentType.startsWith("application/json")) return () => true;
-  let aligned = true;
-  body.on("data", (chunk: Buffer) => { aligned = chunk[chunk.length - 1] === 0x0a; });
-  return () => aligned;
-}
-
-/** Upstream response headers minus hop-by-hop ones and those named in Connection (HTTP/2 forbids them). */
-export function responseHeaders(headers: IncomingHttpHeaders): Record<string, string | string[]> {
-  const named = new Set(String(headers["connection"] ?? "").split(",").map((t) => t.trim().toLowerCase()));
-  const out: Record<string, string | string[]> = {};
-  for (const [name, value] of Object.entries(headers)) {
-    if (value === undefined || HOP_BY_HOP.has(name) || named.has(name)) continue;
-    out[name] = value;
-  }
-  return out;
-}
-
-/**
- * Pipes with backpressure; a failure on either side destroys both. Settles
- * once the exchange is over: undefined when the body was delivered or the
- * client left, the failure kind when the upstream broke off mid-body.
- */
-function pipeBody(body: Readable, res: ClientResponse): Promise<UpstreamErrorKind | undefined> {
+  const credentials = await upstream.credentialHeaders();
   return new Promise((resolve) => {
-    body.pipe(res);
-    body.once("error", (err) => {
-      res.destroy();
-      resolve(upstreamFailure(err).kind);
-    });
-    res.once("finish", () => resolve(undefined));
-    res.once("close", () => {
-      body.destroy();
-      resolve(undefined);
-    });
+    const exchange = new Exchange(req.longRunning, res, resolve);
+    upstream.pool.dispatch({
+      method: req.method, path: upstream.basePath + req.target,
+      headers: credentials.length === 0 ? req.headers as string[] : [...req.headers, ...credentials], body: req.body,
+    }, exchange);
   });
 }
 
@@ -112,24 +66,127 @@ function pipeBody(body: Readable, res: ClientResponse): Promise<UpstreamErrorKin
 const EVENT_BOUNDARY_WAIT_MS = 1_000;
 
 /**
- * Ends a streaming response cleanly (the client sees the body end, not a
- * reset) and stops reading upstream; waits briefly for the current event to
- * be complete so the client never gets half an event.
+ * One request/response exchange: undici calls it as the upstream answers, it
+ * writes to the client with backpressure. A failure on either side ends both.
  */
-function endStream(body: Readable, res: ClientResponse, atBoundary: () => boolean): void {
-  let ended = false;
-  const finish = () => {
-    if (ended) return;
-    ended = true;
-    clearTimeout(timer);
-    body.off("data", check);
-    body.unpipe(res);
-    body.destroy();
-    if (!res.writableEnded) res.end();
-  };
-  // Registered after the pipe and the boundary tracker, so it runs once the chunk is written.
-  const check = () => { if (atBoundary()) finish(); };
-  const timer = setTimeout(finish, EVENT_BOUNDARY_WAIT_MS);
-  body.on("data", check);
-  check();
+class Exchange implements Dispatcher.DispatchHandler {
+  private controller: Dispatcher.DispatchController | undefined;
+  private started = false;
+  private clientGone = false;
+  /** Set once the drain ends the stream on purpose: the abort that follows is not a failure. */
+  private ending = false;
+  /** Whether the bytes written so far end at a watch event boundary (JSON watch events end with a newline). */
+  private aligned = true;
+  private jsonStream = false;
+  private endTimer: NodeJS.Timeout | undefined;
+  private settleDone: (kind: UpstreamErrorKind | undefined) => void = () => {};
+  private readonly resume = () => this.controller?.resume();
+
+  private readonly longRunning: boolean;
+  private readonly res: ClientResponse;
+  private readonly resolve: (outcome: ForwardOutcome) => void;
+
+  constructor(longRunning: boolean, res: ClientResponse, resolve: (outcome: ForwardOutcome) => void) {
+    this.longRunning = longRunning;
+    this.res = res;
+    this.resolve = resolve;
+    res.once("close", () => {
+      if (res.writableEnded) return;
+      this.clientGone = true;
+      this.controller?.abort(new KubewardError("request_invalid", "the client went away"));
+    });
+  }
+
+  onRequestStart(controller: Dispatcher.DispatchController): void {
+    this.controller = controller;
+    if (this.clientGone) controller.abort(new KubewardError("request_invalid", "the client went away"));
+  }
+
+  onResponseStart(_controller: Dispatcher.DispatchController, statusCode: number, headers: IncomingHttpHeaders): void {
+    const { res } = this;
+    try {
+      res.writeHead(statusCode, responseHeaders(headers));
+    } catch (err) {
+      this.fail(new KubewardError("upstream_error", `unusable response headers: ${(err as Error).message}`), "bad_response");
+      this.controller?.abort(new KubewardError("upstream_error", "unusable response headers"));
+      return;
+    }
+    this.started = true;
+    if (this.longRunning) {
+      res.flushHeaders?.();
+      this.jsonStream = String(headers["content-type"] ?? "").startsWith("application/json");
+    }
+    const done = new Promise<UpstreamErrorKind | undefined>((settle) => { this.settleDone = settle; });
+    this.resolve({ kind: "responded", statusCode, done, end: () => this.end() });
+  }
+
+  onResponseData(controller: Dispatcher.DispatchController, chunk: Buffer): void {
+    if (this.ending && this.aligned) return;
+    if (!this.res.write(chunk)) {
+      controller.pause();
+      this.res.once("drain", this.resume);
+    }
+    if (this.jsonStream) this.aligned = chunk[chunk.length - 1] === 0x0a;
+    if (this.ending && this.aligned) this.finish();
+  }
+
+  onResponseEnd(): void {
+    clearTimeout(this.endTimer);
+    if (!this.res.writableEnded) this.res.end();
+    this.settleDone(undefined);
+  }
+
+  onResponseError(_controller: Dispatcher.DispatchController, err: Error): void {
+    clearTimeout(this.endTimer);
+    if (!this.started) {
+      const { error, kind } = upstreamFailure(err);
+      this.fail(error, kind);
+      return;
+    }
+    if (this.ending || this.clientGone) {
+      this.settleDone(undefined);
+      return;
+    }
+    this.res.destroy();
+    this.settleDone(upstreamFailure(err).kind);
+  }
+
+  private fail(error: KubewardError, errorKind: UpstreamErrorKind): void {
+    this.resolve({ kind: "failed", error, errorKind, clientGone: this.clientGone });
+  }
+
+  /**
+   * Ends a streaming response cleanly (the client sees the body end, not a
+   * reset) and stops reading upstream; waits briefly for the current event
+   * to be complete so the client never gets half an event.
+   */
+  private end(): void {
+    if (this.ending) return;
+    this.ending = true;
+    if (this.aligned) {
+      this.finish();
+      return;
+    }
+    this.endTimer = setTimeout(() => this.finish(), EVENT_BOUNDARY_WAIT_MS);
+  }
+
+  private finish(): void {
+    clearTimeout(this.endTimer);
+    if (!this.res.writableEnded) this.res.end();
+    this.controller?.abort(new KubewardError("request_invalid", "stream ended by the proxy"));
+    this.settleDone(undefined);
+  }
+}
+
+/** Upstream response headers minus hop-by-hop ones and those named in Connection (HTTP/2 forbids them). */
+export function responseHeaders(headers: IncomingHttpHeaders): Record<string, string | string[]> {
+  const connection = headers["connection"];
+  const named = connection === undefined ? undefined : new Set(String(connection).split(",").map((t) => t.trim().toLowerCase()));
+  const out: Record<string, string | string[]> = {};
+  for (const name in headers) {
+    const value = headers[name];
+    if (value === undefined || HOP_BY_HOP.has(name) || named?.has(name) === true) continue;
+    out[name] = value;
+  }
+  return out;
 }
