@@ -5,7 +5,7 @@
  */
 import type { Clock } from "../clock.ts";
 import type { Logger } from "../log/logger.ts";
-import { requestLogEntry } from "../log/logger.ts";
+import { requestLogEntry, requestLogger } from "../log/logger.ts";
 import type { Metrics } from "../metrics/metrics.ts";
 import type { RequestInfo } from "./stages/request-info.ts";
 
@@ -49,7 +49,7 @@ export function observe(deps: ObserveDeps, info: RequestInfo, method: string, re
       metrics.requests.inc({ verb: info.verb, class: info.class, code: String(code) });
       if (longRunning) metrics.longRunning.dec({ class: info.class });
       else if (!info.longRunning) metrics.requestDuration.observe({ verb: info.verb, class: info.class }, durationMs / 1000);
-      logger.info(requestLogEntry({
+      requestLogger(logger).info(requestLogEntry({
         method, path: info.path, verb: info.verb, class: info.class, code, durationMs, user, reason, remote, upgrade,
       }), "request");
     },
