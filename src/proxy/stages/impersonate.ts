@@ -75,7 +75,33 @@ export function upstreamHeaders(raw: RawHeaders, identity: ForwardIdentity, opti
 }
 
 /** Impersonate-User/Group/Uid/Extra-* for `identity`, plus the configured extras. */
-export function identityHeaders(identity: ForwardIdentity, options: ImpersonateOptions): string[] {
+export function identityHeaders(identity: ForwardIdentity, options: ImpersonateOptions): readonly string[] {
+  if (identity.impersonator !== undefined || options.clientIpExtra !== undefined) return buildIdentityHeaders(identity, options);
+  let byUser = REMEMBERED.get(options.extraUserHeaders);
+  if (byUser === undefined) {
+    byUser = new WeakMap();
+    REMEMBERED.set(options.extraUserHeaders, byUser);
+  }
+  let headers = byUser.get(identity.user);
+  if (headers === undefined) {
+    headers = buildIdentityHeaders(identity, options);
+    byUser.set(identity.user, headers);
+  }
+  return headers;
+}
+
+/**
+ * Identity headers remembered per configured extras and per user object: the
+ * verified-token cache hands out the same UserInfo for every request with a
+ * token, so its headers are built (UTF-8 wire form, validity checks, extra
+ * key escaping) once per token rather than once per request. Weak on both
+ * levels: a user evicted from the token cache takes its headers with it.
+ * Identities that differ per request (client impersonation, the client-IP
+ * extra) are built each time.
+ */
+const REMEMBERED = new WeakMap<object, WeakMap<UserInfo, readonly string[]>>();
+
+function buildIdentityHeaders(identity: ForwardIdentity, options: ImpersonateOptions): string[] {
   const { user, impersonator } = identity;
   if (user.username === "") throw new KubewardError("token_claim_invalid", "empty username cannot be impersonated");
   const out: string[] = [];

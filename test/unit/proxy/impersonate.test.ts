@@ -6,7 +6,7 @@ import { isKubewardError } from "../../../src/errors.ts";
 const none = { extraUserHeaders: {} };
 const bob = { username: "bob", groups: ["g1", "g2"], extra: {} };
 
-function pairs(raw: string[]): [string, string][] {
+function pairs(raw: readonly string[]): [string, string][] {
   const out: [string, string][] = [];
   for (let i = 0; i < raw.length; i += 2) out.push([raw[i] as string, raw[i + 1] as string]);
   return out;
@@ -84,4 +84,15 @@ test("client impersonation records the original user in kubeward.dev extras", ()
     ["Impersonate-Extra-kubeward.dev%2Foriginal-groups", "devs"],
     ["Impersonate-Extra-kubeward.dev%2Foriginal-uid", "a1"],
   ]);
+});
+
+test("a user's headers are built once per configured extras; a failing identity fails every time", () => {
+  const extras = { extraUserHeaders: { team: ["x"] } };
+  const first = identityHeaders({ user: bob }, extras);
+  assert.equal(identityHeaders({ user: bob }, extras), first, "the same user object reuses its headers");
+  assert.deepEqual(pairs(identityHeaders({ user: bob }, none)), [["Impersonate-User", "bob"], ["Impersonate-Group", "g1"], ["Impersonate-Group", "g2"]],
+    "other configured extras build their own");
+  assert.deepEqual(pairs(identityHeaders({ user: bob }, { ...extras, clientIpExtra: "10.0.0.2" })).at(-1), ["Impersonate-Extra-remote-client-ip", "10.0.0.2"]);
+  const empty = { username: "", groups: [], extra: {} };
+  for (let i = 0; i < 2; i++) assert.throws(() => identityHeaders({ user: empty }, extras), (e) => isKubewardError(e, "token_claim_invalid"));
 });
