@@ -15,6 +15,12 @@ export interface TableSpec<T> {
   idOf(value: T): string;
   /** When garbage collection may delete the record; `undefined` means never. */
   expiresAt(value: T): number | undefined;
+  /**
+   * True when a write leaving the record as `value` must be on disk before it
+   * is answered; false when losing it to a power cut is acceptable (it already
+   * survives a killed process). Deletes are always synced.
+   */
+  needsSync(value: T): boolean;
 }
 
 /** Keyed records of one kind; values go in and come out as copies. */
@@ -33,24 +39,43 @@ export interface Table<T> {
 
 const same = (id: string): string => id;
 const never = (): undefined => undefined;
+const always = (): true => true;
 
 /** The five entity tables. */
 export const TABLES = {
-  clients: { name: "client", keyFor: same, idOf: (c: Client) => c.id, expiresAt: never },
+  clients: { name: "client", keyFor: same, idOf: (c: Client) => c.id, expiresAt: never, needsSync: always },
   passwords: {
     name: "password",
     keyFor: (email: string) => email.toLowerCase(),
     idOf: (p: PasswordEntry) => p.email,
     expiresAt: never,
+    needsSync: always,
   },
-  signingKeys: { name: "signing_key", keyFor: same, idOf: (k: SigningKey) => k.kid, expiresAt: (k: SigningKey) => k.notAfter },
+  signingKeys: {
+    name: "signing_key",
+    keyFor: same,
+    idOf: (k: SigningKey) => k.kid,
+    expiresAt: (k: SigningKey) => k.notAfter,
+    needsSync: always,
+  },
+  /*
+   * A family's creation and its refresh touches may be lost to a power cut
+   * (the user logs in again); its revocation may not, or access comes back.
+   */
   refreshFamilies: {
     name: "refresh_family",
     keyFor: same,
     idOf: (f: RefreshFamily) => f.id,
     expiresAt: (f: RefreshFamily) => f.expiresAt,
+    needsSync: (f: RefreshFamily) => f.revoked,
   },
-  revocations: { name: "revocation", keyFor: same, idOf: (r: Revocation) => r.id, expiresAt: (r: Revocation) => r.until },
+  revocations: {
+    name: "revocation",
+    keyFor: same,
+    idOf: (r: Revocation) => r.id,
+    expiresAt: (r: Revocation) => r.until,
+    needsSync: always,
+  },
 } as const satisfies {
   clients: TableSpec<Client>;
   passwords: TableSpec<PasswordEntry>;

@@ -1,12 +1,17 @@
 /**
  * oidc-provider's protocol objects in SQLite: one row per model and id, the
  * payload as JSON, and indexed columns for uid, userCode and grantId lookups.
+ * Consuming, deleting and revoking resolve once on disk, so a spent code or
+ * rotated refresh token cannot come back after a power cut; a new object
+ * resolves once committed (it survives a killed process; a power cut may lose
+ * the last ones, and their holders sign in again).
  */
 import type { DatabaseSync, StatementSync } from "node:sqlite";
 import type { Clock } from "../../../clock.ts";
 import type { ModelName, ProtocolObject } from "../entities.ts";
 import { indexedFields } from "../objects.ts";
 import type { ProtocolStore } from "../storage.ts";
+import type { WalSync } from "./wal-sync.ts";
 
 const COLUMNS = "model, id, payload, expires_at, consumed_at";
 const LIVE = "(expires_at IS NULL OR expires_at > ?)";
@@ -27,9 +32,15 @@ function toObject(row: Record<string, unknown> | undefined): ProtocolObject | un
   };
 }
 
+/** Stored objects whose loss would let something be used twice: already consumed, or a replay record. */
+function needsSync(object: ProtocolObject): boolean {
+  return object.consumedAt !== undefined || object.model === "ReplayDetection";
+}
+
 /** A {@link ProtocolStore} backed by the `protocol_object` table. */
 export class SqliteObjects implements ProtocolStore {
   readonly #clock: Clock;
+  readonly #sync: WalSync;
   readonly #upsert: StatementSync;
   readonly #find: StatementSync;
   readonly #findByUid: StatementSync;
@@ -39,8 +50,9 @@ export class SqliteObjects implements ProtocolStore {
   readonly #revoke: StatementSync;
   readonly #gc: StatementSync;
 
-  constructor(db: DatabaseSync, clock: Clock) {
+  constructor(db: DatabaseSync, clock: Clock, sync: WalSync) {
     this.#clock = clock;
+    this.#sync = sync;
     this.#upsert = db.prepare(
       `INSERT OR REPLACE INTO protocol_object (${COLUMNS}, uid, user_code, grant_id) VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
     );
@@ -69,6 +81,11 @@ export class SqliteObjects implements ProtocolStore {
       userCode ?? null,
       grantId ?? null,
     );
+    if (needsSync(object)) {
+      await this.#sync.flush();
+    } else {
+      this.#sync.soon();
+    }
   }
 
   async findObject(model: ModelName, id: string): Promise<ProtocolObject | undefined> {
@@ -85,19 +102,29 @@ export class SqliteObjects implements ProtocolStore {
 
   async consumeObject(model: ModelName, id: string): Promise<boolean> {
     const now = this.#clock.now();
-    return this.#consume.run(now, model, id, now).changes > 0;
+    return (await this.#synced(this.#consume.run(now, model, id, now).changes)) > 0;
   }
 
   async destroyObject(model: ModelName, id: string): Promise<boolean> {
-    return this.#destroy.run(model, id).changes > 0;
+    return (await this.#synced(this.#destroy.run(model, id).changes)) > 0;
   }
 
   async revokeByGrantId(model: ModelName, grantId: string): Promise<number> {
-    return Number(this.#revoke.run(model, grantId).changes);
+    return this.#synced(this.#revoke.run(model, grantId).changes);
   }
 
-  /** Deletes the objects expired at `now`; returns how many. */
+  /** Deletes the objects expired at `now`; returns how many. Expired objects are gone either way: no wait for the disk. */
   async gc(now: number): Promise<number> {
-    return Number(this.#gc.run(now).changes);
+    const deleted = Number(this.#gc.run(now).changes);
+    this.#sync.soon();
+    return deleted;
+  }
+
+  /** Waits until a write that changed rows is on disk; returns the number changed. */
+  async #synced(changes: number | bigint): Promise<number> {
+    if (changes !== 0 && changes !== 0n) {
+      await this.#sync.flush();
+    }
+    return Number(changes);
   }
 }

@@ -6,15 +6,20 @@ import type { DatabaseSync, StatementSync } from "node:sqlite";
 import { storageConflict, type Updater } from "../storage.ts";
 import { applyUpdate, keyOf, type Table, type TableSpec } from "../tables.ts";
 import { inTransaction } from "./transaction.ts";
+import type { WalSync } from "./wal-sync.ts";
 
 function parse<T>(row: Record<string, unknown> | undefined): T | undefined {
   return typeof row?.data === "string" ? (JSON.parse(row.data) as T) : undefined;
 }
 
-/** A {@link Table} backed by one SQLite table created by the schema. */
+/**
+ * A {@link Table} backed by one SQLite table created by the schema. A write
+ * resolves once on disk when the spec's `needsSync` says so, else once committed.
+ */
 export class SqliteTable<T> implements Table<T> {
   readonly #db: DatabaseSync;
   readonly #spec: TableSpec<T>;
+  readonly #sync: WalSync;
   readonly #get: StatementSync;
   readonly #list: StatementSync;
   readonly #insert: StatementSync;
@@ -22,10 +27,11 @@ export class SqliteTable<T> implements Table<T> {
   readonly #delete: StatementSync;
   readonly #gc: StatementSync;
 
-  constructor(db: DatabaseSync, spec: TableSpec<T>) {
+  constructor(db: DatabaseSync, spec: TableSpec<T>, sync: WalSync) {
     const t = spec.name;
     this.#db = db;
     this.#spec = spec;
+    this.#sync = sync;
     this.#get = db.prepare(`SELECT data FROM ${t} WHERE key = ?`);
     this.#list = db.prepare(`SELECT data FROM ${t} ORDER BY key`);
     this.#insert = db.prepare(`INSERT INTO ${t} (key, data, expires_at) VALUES (?, ?, ?) ON CONFLICT DO NOTHING`);
@@ -47,11 +53,12 @@ export class SqliteTable<T> implements Table<T> {
     if (changes === 0) {
       throw storageConflict(this.#spec.name, this.#spec.idOf(value));
     }
+    await this.#synced(value);
   }
 
   async update(id: string, update: Updater<T>): Promise<T | undefined> {
     const key = this.#spec.keyFor(id);
-    return inTransaction(this.#db, () => {
+    const updated = inTransaction(this.#db, () => {
       const current = parse<T>(this.#get.get(key));
       if (current === undefined) {
         return undefined;
@@ -61,14 +68,33 @@ export class SqliteTable<T> implements Table<T> {
       this.#replace.run(data, this.#expiry(next), key);
       return JSON.parse(data) as T;
     });
+    if (updated !== undefined) {
+      await this.#synced(updated);
+    }
+    return updated;
   }
 
   async delete(id: string): Promise<boolean> {
-    return this.#delete.run(this.#spec.keyFor(id)).changes > 0;
+    const deleted = this.#delete.run(this.#spec.keyFor(id)).changes > 0;
+    if (deleted) {
+      await this.#sync.flush();
+    }
+    return deleted;
   }
 
+  /** Expired records are gone for good either way, so their deletion need not wait for the disk. */
   async gc(now: number): Promise<number> {
-    return Number(this.#gc.run(now).changes);
+    const deleted = Number(this.#gc.run(now).changes);
+    this.#sync.soon();
+    return deleted;
+  }
+
+  async #synced(value: T): Promise<void> {
+    if (this.#spec.needsSync(value)) {
+      await this.#sync.flush();
+    } else {
+      this.#sync.soon();
+    }
   }
 
   #expiry(value: T): number | null {

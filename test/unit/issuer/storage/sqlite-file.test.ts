@@ -1,7 +1,8 @@
 /**
  * What only the SQLite backend promises: data outlives the process (closed or
- * killed), the file is owner-only, the schema is versioned, lookups use indexes,
- * and the revocation stamp follows writes made by any connection.
+ * killed), writes that guard access wait for the disk, the file is owner-only,
+ * the schema is versioned, lookups use indexes, and the revocation stamp
+ * follows writes made by any connection.
  */
 import assert from "node:assert/strict";
 import { spawn } from "node:child_process";
@@ -13,6 +14,8 @@ import { after, test } from "node:test";
 import { isKubewardError } from "../../../../src/errors.ts";
 import type { ProtocolObject, RefreshFamily } from "../../../../src/issuer/storage/entities.ts";
 import { openSqliteStorage } from "../../../../src/issuer/storage/sqlite/sqlite-storage.ts";
+import type { Fsync } from "../../../../src/issuer/storage/sqlite/wal-sync.ts";
+import type { Storage } from "../../../../src/issuer/storage/storage.ts";
 
 const dir = mkdtempSync(join(tmpdir(), "kubeward-sqlite-file-"));
 after(() => rmSync(dir, { recursive: true, force: true }));
@@ -76,6 +79,43 @@ test("a writer killed with SIGKILL leaves every committed row readable", { timeo
     assert.ok(await storage.findObject("RefreshToken", `rt${i}`), `token rt${i}`);
   }
   assert.ok(((await storage.getRefreshFamily("shared"))?.lastUsedAt ?? -1) >= done.at(-1)!);
+  await storage.close();
+});
+
+/** True when `write` resolves while the WAL's fsync is held back; the fsync is then let through. */
+async function answersBeforeFsync(storage: Storage, held: Array<() => void>, write: (s: Storage) => Promise<unknown>): Promise<boolean> {
+  let answered = false;
+  const done = write(storage).then(() => { answered = true; });
+  await new Promise((resolve) => setImmediate(resolve));
+  const before = answered;
+  while (!answered) {
+    held.splice(0).forEach((release) => release());
+    await new Promise((resolve) => setImmediate(resolve));
+  }
+  await done;
+  return before;
+}
+
+test("writes that guard access wait for the WAL's fsync; new tokens and family touches do not", async () => {
+  const held: Array<() => void> = [];
+  const fsync: Fsync = () => new Promise((resolve) => held.push(resolve));
+  const storage = await openSqliteStorage({ file: newFile() }, { clock }, fsync);
+  const family: RefreshFamily = { id: "f1", subject: "alice", connectorId: "local", createdAt: T0, lastUsedAt: T0, revoked: false };
+  const waits = async (write: (s: Storage) => Promise<unknown>) => !(await answersBeforeFsync(storage, held, write));
+  assert.equal(await waits((s) => s.upsertObject({ model: "RefreshToken", id: "rt1", payload: { grantId: "f1" }, expiresAt: T0 + 1000 })), false);
+  assert.equal(await waits((s) => s.createRefreshFamily(family)), false);
+  assert.equal(await waits((s) => s.updateRefreshFamily("f1", (f) => ({ ...f, lastUsedAt: T0 + 1 }))), false);
+  assert.equal(await waits((s) => s.consumeObject("RefreshToken", "rt1")), true, "a rotated refresh token");
+  assert.equal(await waits((s) => s.updateRefreshFamily("f1", (f) => ({ ...f, revoked: true }))), true, "a revoked family");
+  assert.equal(await waits((s) => s.revokeByGrantId("RefreshToken", "f1")), true, "a revoked grant");
+  assert.equal(await waits((s) => s.createRevocation({ id: "r1", kind: "all", reason: "drill", actor: "admin", createdAt: T0 })), true, "a revocation");
+  assert.equal(await waits((s) => s.deleteRevocation("r1")), true, "a lifted revocation");
+  assert.equal(await waits((s) => s.createClient({ id: "c", redirectURIs: [], public: true, name: "c", trustedPeers: [] })), true, "a client");
+  assert.equal(await waits((s) => s.createPassword({ email: "a@example.com", hash: "h", username: "a", userID: "a", groups: [] })), true, "a user");
+  assert.equal(await waits((s) => s.createSigningKey({
+    kid: "k1", alg: "ES256", privateJwk: { kty: "EC" }, state: "next", createdAt: T0, retireAfter: T0 + 1, notAfter: T0 + 2,
+  })), true, "a signing key");
+  held.splice(0).forEach((release) => release());
   await storage.close();
 });
 
