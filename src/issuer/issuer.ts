@@ -13,6 +13,7 @@ import type { Logger } from "../log/logger.ts";
 import { resolveIssuerConfig, type IssuerConfig, type ResolvedIssuerConfig } from "./config.ts";
 import type { Connector } from "./connectors/connector.ts";
 import { createIssuerMetrics } from "./metrics.ts";
+import { createDocuments, type Documents } from "./provider/documents.ts";
 import { buildProvider, type ProviderParts } from "./provider/build-provider.ts";
 import { syncClients } from "./provider/clients.ts";
 import { createSealer } from "./provider/sealing.ts";
@@ -71,20 +72,29 @@ function serveProvider(callback: ReturnType<Provider["callback"]>, prefix: strin
   callback(req, res);
 }
 
+/** The provider serving now, and its discovery and JWKS answers kept in memory. */
+interface Current {
+  readonly provider: Provider;
+  readonly callback: ReturnType<Provider["callback"]>;
+  readonly documents: Documents;
+}
+
 /** The provider serving now; rebuilt from the same parts when the published keys change. */
 interface Serving {
-  current(): { provider: Provider; callback: ReturnType<Provider["callback"]> } | undefined;
+  current(): Current | undefined;
   rebuild(): void;
 }
 
 function serving(parts: ProviderParts, logger: Logger): Serving {
-  let current: ReturnType<Serving["current"]>;
+  let current: Current | undefined;
   return {
     current: () => current,
     rebuild() {
       const provider = buildProvider(parts);
+      const documents = createDocuments();
+      provider.use((ctx, next) => documents.capture(ctx, next));
       provider.on("server_error", (_ctx, err) => logger.error({ detail: String(err) }, "oidc-provider server error"));
-      current = { provider, callback: provider.callback() };
+      current = { provider, callback: provider.callback(), documents };
     },
   };
 }
@@ -97,6 +107,7 @@ function requestListener(web: WebDeps, live: Serving, logger: Logger) {
       res.writeHead(503, { "content-type": "application/json" }).end(JSON.stringify({ error: "temporarily_unavailable" }));
       return;
     }
+    if (now.documents.serve(req, res)) return;
     handleWebRoute(web, req, res).then((handled) => {
       if (!handled) serveProvider(now.callback, web.prefix, req, res);
     }, (e: unknown) => {
