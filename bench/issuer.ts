@@ -2,15 +2,17 @@
  * The issuer suite: kubeward's issuer (memory and sqlite storage) against
  * Dex (memory storage) with the same client: discovery and JWKS fetches,
  * authorization-code exchanges and refresh grants at a fixed concurrency.
+ * KUBEWARD_BENCH_ISSUER_BASELINE=DIR adds the issuer of an older checkout
+ * (for example a `git worktree` with `node_modules` linked) as "kubeward@baseline".
  */
 import { writeFileSync } from "node:fs";
-import { join } from "node:path";
+import { join, resolve } from "node:path";
 import type { BenchEnv } from "./lib/env.ts";
 import { measure, rssMb } from "./lib/proc-stats.ts";
 import type { Row } from "./lib/report.ts";
 import { runWrk, type WrkRun } from "./lib/wrk.ts";
 import {
-  basicAuth, codeBody, codes, jwksUri, refreshBody, refreshTokens, SESSION_USERS, startDex, startKubewardIssuer, type BenchIssuer,
+  basicAuth, codeBody, codes, jwksUri, refreshBody, refreshTokens, SESSION_USERS, startDex, startKubewardIssuer, THIS_BUILD, type BenchIssuer, type IssuerBuild,
 } from "./lib/issuer-setup.ts";
 
 export interface IssuerOptions {
@@ -50,9 +52,18 @@ async function refreshRow(env: BenchEnv, i: BenchIssuer, opts: IssuerOptions): P
   return grantRow(env, i, `refresh grant, c=${opts.concurrency}`, tokens.map(refreshBody), opts, note, true);
 }
 
+/** This checkout, and the one KUBEWARD_BENCH_ISSUER_BASELINE names (for before/after rows in one run). */
+function builds(): IssuerBuild[] {
+  const baseline = process.env.KUBEWARD_BENCH_ISSUER_BASELINE;
+  return baseline === undefined || baseline === "" ? [THIS_BUILD] : [THIS_BUILD, { name: "kubeward@baseline", root: resolve(baseline) }];
+}
+
 /** Runs the issuer cases, interleaving the issuers case by case; rows go to `log` as measured. */
 export async function runIssuerSuite(env: BenchEnv, opts: IssuerOptions, log: (row: Row) => void): Promise<void> {
-  const issuers = [await startDex(env), await startKubewardIssuer(env, "memory"), await startKubewardIssuer(env, "sqlite")];
+  const issuers = [await startDex(env)];
+  for (const storage of ["memory", "sqlite"] as const) {
+    for (const build of builds()) issuers.push(await startKubewardIssuer(env, storage, build));
+  }
   for (const i of issuers) log({ suite: "issuer", case: "idle after start", target: i.name, rssMb: rssMb(i.pid) });
   const c = opts.concurrency;
   for (const i of issuers) log(await row(i, `discovery GET, c=${c}`, { url: `${i.url}/.well-known/openid-configuration`, connections: c, seconds: opts.seconds, auth: { token: "" } }));

@@ -3,6 +3,7 @@
  * know, kubeward's issuer and Dex started as processes with equivalent
  * config, and the code flow driven programmatically to pre-create codes.
  */
+import { mkdtempSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { stringify } from "yaml";
 import { binaries, requireBinaries } from "../../test/fixtures/cluster/binaries.ts";
@@ -18,6 +19,25 @@ export const SESSION_USERS = 16;
 export const SESSION_PASSWORD = "password";
 const SESSION_PASSWORD_HASH = "$2a$10$2b2cU8CPhOTaGrs1HRQuAueS7JTT5ZHsHSzYiFPm1leZck7Mc8T4W";
 export const sessionEmail = (k: number) => `user${k}@example.com`;
+
+/** The file in an issuer's state directory naming its client and users, so its process loads none of the bench's code. */
+export const FIXTURES_FILE = "bench-fixtures.json";
+
+/** What bench/servers/kubeward-issuer.ts reads from {@link FIXTURES_FILE}. */
+export interface IssuerFixtures {
+  readonly client: typeof BENCH_CLIENT;
+  readonly users: ReadonlyArray<{ username: string; password: string; email: string; userID?: string; groups?: string[] }>;
+}
+
+function issuerFixtures(): IssuerFixtures {
+  return {
+    client: BENCH_CLIENT,
+    users: [
+      { username: BENCH_USER.username, password: BENCH_USER.password, email: BENCH_USER.email, groups: ["bench"] },
+      ...Array.from({ length: SESSION_USERS }, (_, k) => ({ username: sessionEmail(k), password: SESSION_PASSWORD, email: sessionEmail(k), userID: `bench-user-${k}` })),
+    ],
+  };
+}
 
 /** A running issuer: its URL, its process, and how to get a fresh authorization code from it. */
 export interface BenchIssuer {
@@ -51,15 +71,34 @@ async function discovered(url: string, fetch: typeof globalThis.fetch): Promise<
   return res.status === 200;
 }
 
-/** Starts kubeward's issuer (bench/servers/kubeward-issuer.ts) with `storage`. */
-export async function startKubewardIssuer(env: BenchEnv, storage: "memory" | "sqlite"): Promise<BenchIssuer> {
+/** Node flags writing a V8 CPU profile of the issuer into bench/results/ when KUBEWARD_BENCH_ISSUER_PROF=1. */
+function profileFlags(storage: string): string[] {
+  if (process.env.KUBEWARD_BENCH_ISSUER_PROF !== "1") return [];
+  return ["--cpu-prof", `--cpu-prof-dir=${join(REPO, "bench", "results")}`, `--cpu-prof-name=issuer-${storage}-${Date.now()}.cpuprofile`];
+}
+
+/** A kubeward checkout to run the issuer from: this one, or an older one for before/after rows. */
+export interface IssuerBuild {
+  /** "kubeward" or "kubeward@baseline". */
+  readonly name: string;
+  readonly root: string;
+}
+
+export const THIS_BUILD: IssuerBuild = { name: "kubeward", root: REPO };
+
+/** Starts kubeward's issuer (bench/servers/kubeward-issuer.ts of `build`) with `storage`. */
+export async function startKubewardIssuer(env: BenchEnv, storage: "memory" | "sqlite", build: IssuerBuild = THIS_BUILD): Promise<BenchIssuer> {
   const port = await freePort();
-  const child = env.spawn(`kubeward-issuer-${storage}`, NODE, [join(REPO, "bench", "servers", "kubeward-issuer.ts"), String(port), env.certFile, env.keyFile, storage, env.dir]);
+  const name = `${build.name} (${storage})`;
+  const script = join(build.root, "bench", "servers", "kubeward-issuer.ts");
+  const stateDir = mkdtempSync(join(env.dir, "issuer-"));
+  writeFileSync(join(stateDir, FIXTURES_FILE), JSON.stringify(issuerFixtures()), { mode: 0o600 });
+  const child = env.spawn(name.replace(/[^\w@-]+/g, "-"), NODE, [...profileFlags(storage), script, String(port), env.certFile, env.keyFile, storage, stateDir]);
   const url = `https://127.0.0.1:${port}`;
   const fetch = fetchTrusting(env.caPem);
-  await waitFor(`kubeward issuer (${storage})`, () => discovered(url, fetch), 30_000, child);
+  await waitFor(name, () => discovered(url, fetch), 30_000, child);
   return {
-    name: `kubeward (${storage})`, url, pid: child.pid, fetch,
+    name, url, pid: child.pid, fetch,
     code: async () => codeFrom(await loginWithPassword(formDriver(fetch, url), authorizeUrl(url), BENCH_USER.username, BENCH_USER.password)),
     sessionCode: async (k) => codeFrom(await loginWithPassword(formDriver(fetch, url), authorizeUrl(url), sessionEmail(k), SESSION_PASSWORD)),
   };
