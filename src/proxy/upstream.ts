@@ -10,6 +10,7 @@ import type { Clock } from "../clock.ts";
 import type { Logger } from "../log/logger.ts";
 import { KubewardError } from "../errors.ts";
 import { createTokenSource } from "./token-source.ts";
+import { createUpstreamStreams, type UpstreamStreams } from "./upstream-streams.ts";
 
 /** The proxy's connection to kube-apiserver. */
 export interface Upstream {
@@ -18,6 +19,8 @@ export interface Upstream {
   /** The server URL's path prefix (no trailing slash), put before every request path. */
   readonly basePath: string;
   readonly pool: Pool;
+  /** HTTP/2 sessions for long-running requests (see upstream-streams.ts). */
+  readonly streams: UpstreamStreams;
   /** TLS options for connections opened outside the pool (upgrades). */
   readonly tls: ConnectionOptions;
   /** Longest wait for response headers, for requests made outside the pool too. */
@@ -60,8 +63,9 @@ export function createUpstream(config: UpstreamConfig, options: UpstreamOptions)
     return token === undefined ? [] : ["Authorization", `Bearer ${token}`];
   };
   const basePath = url.pathname.replace(/\/+$/, "");
+  const streams = createUpstreamStreams(url.origin, tls);
   return {
-    origin: url.origin, basePath, pool, tls, credentialHeaders, headersTimeoutMs: options.headersTimeoutMs,
+    origin: url.origin, basePath, pool, streams, tls, credentialHeaders, headersTimeoutMs: options.headersTimeoutMs,
     requestJson: async (method, path, body) => {
       const headers = [...(await credentialHeaders()), "Accept", "application/json"];
       if (body !== undefined) headers.push("Content-Type", "application/json");
@@ -74,6 +78,7 @@ export function createUpstream(config: UpstreamConfig, options: UpstreamOptions)
       }
     },
     close: async () => {
+      streams.close();
       await pool.destroy();
     },
   };

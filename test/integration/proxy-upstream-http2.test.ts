@@ -22,7 +22,14 @@ async function startH2Upstream(): Promise<{ server: Http2SecureServer; url: stri
   const seen: Seen[] = [];
   const server = createSecureServer({ cert: leaf.certPem, key: leaf.keyPem, allowHTTP1: true }, (req, res) => {
     seen.push({ httpVersion: req.httpVersion, rawHeaders: req.rawHeaders });
-    res.writeHead(200, { "content-type": "application/json" }).end('{"kind":"Status","status":"Success"}');
+    if (!(req.url ?? "").includes("watch=1")) {
+      res.writeHead(200, { "content-type": "application/json" }).end('{"kind":"Status","status":"Success"}');
+      return;
+    }
+    // A watch: two events, the second a moment later, then the end (as when kube-apiserver's watch timeout passes).
+    res.writeHead(200, { "content-type": "application/json" });
+    res.write('{"type":"ADDED"}\n');
+    setTimeout(() => res.end('{"type":"MODIFIED"}\n'), 50);
   });
   server.listen(0, "127.0.0.1");
   await once(server, "listening");
@@ -49,4 +56,28 @@ test("each group reaches an upstream that offers HTTP/2 as its own Impersonate-G
   assert.ok(request, "the upstream saw the request");
   assert.deepEqual(values(request.rawHeaders, "impersonate-group"), ["devs", "ops team"]);
   assert.deepEqual(values(request.rawHeaders, "impersonate-user"), ["alice@example.com"]);
+});
+
+test("watches go over HTTP/2 to an upstream that offers it, groups still separate; plain requests stay on HTTP/1.1", async (t) => {
+  const up = await startH2Upstream();
+  t.after(() => up.server.close());
+  const h = await startHarness({ upstreamConfig: { server: up.url, caPem: up.caPem } });
+  t.after(() => h.close());
+
+  const watches = await Promise.all([1, 2, 3].map(() => send(h, "/api/v1/namespaces/default/configmaps?watch=1", ["Authorization", "Bearer alice-token"])));
+  for (const w of watches) {
+    assert.equal(w.status, 200);
+    assert.equal(w.headers["content-type"], "application/json");
+    assert.equal(w.text, '{"type":"ADDED"}\n{"type":"MODIFIED"}\n', "every event arrives, then the end");
+  }
+  const streamed = up.seen.filter((s) => s.httpVersion === "2.0");
+  assert.equal(streamed.length, 3, "the watches were HTTP/2 streams");
+  for (const s of streamed) {
+    assert.deepEqual(values(s.rawHeaders, "impersonate-group"), ["devs", "ops team"]);
+    assert.deepEqual(values(s.rawHeaders, "impersonate-user"), ["alice@example.com"]);
+    assert.deepEqual(values(s.rawHeaders, "authorization"), [], "no credentials configured: none sent");
+  }
+  const plain = await send(h, "/api/v1/namespaces", ["Authorization", "Bearer alice-token"]);
+  assert.equal(plain.status, 200);
+  assert.equal(up.seen.at(-1)?.httpVersion, "1.1");
 });

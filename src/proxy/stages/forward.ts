@@ -5,10 +5,12 @@
  * writes (a watch event, a page of a large list) is written to the client at once.
  */
 import type { IncomingHttpHeaders } from "node:http";
+import type { ClientHttp2Stream, OutgoingHttpHeaders } from "node:http2";
 import type { Dispatcher } from "undici";
 import type { Readable, Writable } from "node:stream";
 import { HOP_BY_HOP } from "../headers.ts";
 import { upstreamFailure, type Upstream, type UpstreamErrorKind } from "../upstream.ts";
+import { cancelStream } from "../upstream-streams.ts";
 import { KubewardError } from "../../errors.ts";
 
 /** The response side, common to HTTP/1.1 and HTTP/2 compat responses. */
@@ -53,6 +55,10 @@ export type ForwardOutcome =
  */
 export async function forward(upstream: Upstream, req: ForwardRequest, res: ClientResponse): Promise<ForwardOutcome> {
   const credentials = await upstream.credentialHeaders();
+  if (req.longRunning && req.body === null) {
+    const stream = await openStream(upstream, req, credentials);
+    if (stream !== undefined) return new Promise((resolve) => driveStream(stream, new Exchange(true, res, resolve), upstream.headersTimeoutMs));
+  }
   return new Promise((resolve) => {
     const exchange = new Exchange(req.longRunning, res, resolve);
     upstream.pool.dispatch({
@@ -60,6 +66,66 @@ export async function forward(upstream: Upstream, req: ForwardRequest, res: Clie
       headers: credentials.length === 0 ? req.headers as string[] : [...req.headers, ...credentials], body: req.body,
     }, exchange);
   });
+}
+
+/**
+ * Opens an HTTP/2 stream for a long-running request without a body, or
+ * returns undefined (no HTTP/2 upstream, or it could not be reached: the
+ * HTTP/1.1 path then reports the failure as usual).
+ */
+async function openStream(upstream: Upstream, req: ForwardRequest, credentials: readonly string[]): Promise<ClientHttp2Stream | undefined> {
+  const headers: OutgoingHttpHeaders = { ":method": req.method, ":path": upstream.basePath + req.target };
+  for (const list of [req.headers, credentials]) {
+    for (let i = 0; i + 1 < list.length; i += 2) {
+      const name = (list[i] as string).toLowerCase();
+      const value = list[i + 1] as string;
+      const seen = headers[name];
+      // Repeated names stay repeated fields (several Impersonate-Group values are several groups).
+      headers[name] = seen === undefined ? value : Array.isArray(seen) ? [...seen, value] : [String(seen), value];
+    }
+  }
+  try {
+    return await upstream.streams.open(headers);
+  } catch {
+    return undefined;
+  }
+}
+
+/** Feeds an HTTP/2 stream's answer to `exchange`, through a controller like undici's. */
+function driveStream(stream: ClientHttp2Stream, exchange: Exchange, headersTimeoutMs: number): void {
+  let finished = false;
+  let paused = false;
+  const settle = (err: Error) => {
+    if (finished) return;
+    finished = true;
+    clearTimeout(timer);
+    cancelStream(stream);
+    exchange.onResponseError(controller, err);
+  };
+  const controller: Dispatcher.DispatchController = {
+    get aborted() { return finished; },
+    get paused() { return paused; },
+    reason: null,
+    abort: settle,
+    pause: () => { paused = true; stream.pause(); },
+    resume: () => { paused = false; stream.resume(); },
+  };
+  const timer = setTimeout(() => settle(Object.assign(new Error("no response headers in time"), { code: "ETIMEDOUT" })), headersTimeoutMs);
+  exchange.onRequestStart(controller);
+  stream.once("response", (head) => {
+    clearTimeout(timer);
+    const headers: IncomingHttpHeaders = {};
+    for (const name in head) if (!name.startsWith(":")) headers[name] = head[name];
+    exchange.onResponseStart(controller, Number(head[":status"]), headers);
+  });
+  stream.on("data", (chunk: Buffer) => { if (!finished) exchange.onResponseData(controller, chunk); });
+  stream.once("end", () => {
+    if (finished) return;
+    finished = true;
+    exchange.onResponseEnd();
+  });
+  stream.once("error", settle);
+  stream.once("close", () => settle(Object.assign(new Error(`stream closed with code ${stream.rstCode}`), { code: "ECONNRESET" })));
 }
 
 /** How long a drain waits for the rest of a half-written watch event. */

@@ -36,6 +36,7 @@ function fakeUpstream(contentType: string, seen: Record<string, unknown>[] = [])
   const upstream: Upstream = {
     origin: "https://kube.test", basePath: "/prefix", tls: {}, headersTimeoutMs: 1_000,
     credentialHeaders: async () => ["Authorization", "Bearer proxy"],
+    streams: { open: async () => undefined, close: () => {} },
     requestJson: async () => ({ statusCode: 200, body: undefined }),
     close: async () => {},
     pool: {
