@@ -2,10 +2,11 @@
  * A fixed-response HTTPS stand-in for kube-apiserver, run as its own process,
  * so a benchmark measures the proxy and not the upstream: one small
  * ConfigMap, a list of 500, watches that send one event and stay open, and
- * "ok" health endpoints. It checks no credentials.
+ * "ok" health endpoints. It checks no credentials. Like kube-apiserver it
+ * offers HTTP/2 and HTTP/1.1 by ALPN.
  * Usage: node fixed-upstream.ts <port> <cert.pem> <key.pem>
  */
-import { createServer } from "node:https";
+import { createSecureServer } from "node:http2";
 import { readFileSync } from "node:fs";
 
 const [port, certFile, keyFile] = process.argv.slice(2);
@@ -29,10 +30,11 @@ const EVENT = Buffer.from(`${JSON.stringify({ type: "ADDED", object: configMap("
 const OK = Buffer.from("ok");
 const JSON_HEADERS = { "content-type": "application/json" };
 
-const server = createServer({ cert: readFileSync(certFile), key: readFileSync(keyFile), keepAliveTimeout: 60_000 }, (req, res) => {
+const server = createSecureServer({ cert: readFileSync(certFile), key: readFileSync(keyFile), allowHTTP1: true }, (req, res) => {
   const url = req.url ?? "/";
   if (url.includes("watch=1") || url.includes("watch=true")) {
-    res.writeHead(200, { ...JSON_HEADERS, "transfer-encoding": "chunked" });
+    // No length: chunked over HTTP/1.1, an open stream over HTTP/2.
+    res.writeHead(200, JSON_HEADERS);
     res.write(EVENT);
     return;
   }

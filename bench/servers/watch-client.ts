@@ -1,20 +1,30 @@
 /**
- * Opens N watch requests (one connection each) through a proxy and holds
- * them open, run as its own process so its memory is not the proxy's.
- * Prints "open <n> <ms>" once every watch has its first event, then waits
- * for SIGTERM. Usage: node watch-client.ts <url> <n> <token> <ca.pem>
+ * Opens N watch requests through a proxy and holds them open, run as its own
+ * process so its memory is not the proxy's. Over HTTP/1.1 every watch has its
+ * own connection (as N separate kubectl processes would); over HTTP/2 up to
+ * 250 watches share a connection (as one client-go process multiplexes its
+ * watches). Prints "open <n> <ms>" once every watch has its first event, then
+ * waits for SIGTERM.
+ * Usage: node watch-client.ts <url> <n> <token> <ca.pem> [h1|h2]
  */
 import { request, Agent } from "node:https";
+import { connect, type ClientHttp2Session } from "node:http2";
 import { readFileSync } from "node:fs";
 
-const [url, count, token, caFile] = process.argv.slice(2);
-if (url === undefined || count === undefined || token === undefined || caFile === undefined) throw new Error("usage: watch-client.ts <url> <n> <token> <ca>");
+const [url, count, token, caFile, protocol = "h1"] = process.argv.slice(2);
+if (url === undefined || count === undefined || token === undefined || caFile === undefined || !["h1", "h2"].includes(protocol)) {
+  throw new Error("usage: watch-client.ts <url> <n> <token> <ca> [h1|h2]");
+}
 const total = Number(count);
-const agent = new Agent({ ca: readFileSync(caFile), keepAlive: false, maxSockets: Infinity });
+const ca = readFileSync(caFile);
+const agent = new Agent({ ca, keepAlive: false, maxSockets: Infinity });
 const BATCH = 100;
+const STREAMS_PER_CONNECTION = 250;
 const started = Date.now();
+const target = new URL(url);
+const sessions: ClientHttp2Session[] = [];
 
-function openOne(): Promise<void> {
+function openH1(): Promise<void> {
   return new Promise((resolve, reject) => {
     const req = request(url as string, { agent, headers: { authorization: `Bearer ${token}`, accept: "application/json" } }, (res) => {
       if (res.statusCode !== 200) reject(new Error(`watch answered ${res.statusCode}`));
@@ -30,10 +40,23 @@ function openOne(): Promise<void> {
   });
 }
 
+function openH2(index: number): Promise<void> {
+  const slot = Math.floor(index / STREAMS_PER_CONNECTION);
+  const session = sessions[slot] ??= connect(target.origin, { ca });
+  return new Promise((resolve, reject) => {
+    const stream = session.request({ ":path": target.pathname + target.search, authorization: `Bearer ${token}`, accept: "application/json" });
+    stream.once("response", (head) => { if (head[":status"] !== 200) reject(new Error(`watch answered ${head[":status"]}`)); });
+    stream.once("data", () => resolve());
+    stream.once("error", reject);
+    stream.setTimeout(60_000, () => reject(new Error("watch timed out")));
+  });
+}
+
 let open = 0;
 while (open < total) {
   const n = Math.min(BATCH, total - open);
-  await Promise.all(Array.from({ length: n }, openOne));
+  const first = open;
+  await Promise.all(Array.from({ length: n }, (_, i) => (protocol === "h2" ? openH2(first + i) : openH1())));
   open += n;
 }
 process.stdout.write(`open ${open} ${Date.now() - started}\n`);
