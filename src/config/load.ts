@@ -5,7 +5,6 @@
  */
 import { dirname } from "node:path";
 import { ConfigError, Problems } from "./errors.ts";
-import { readConfigFile } from "./file.ts";
 import { parseProxyFlags } from "./flags.ts";
 import { resolveIssuers } from "./issuers.ts";
 import { loadUpstream } from "./kubeconfig.ts";
@@ -36,7 +35,8 @@ export async function loadProxyConfig(argv: readonly string[], env: NodeJS.Proce
   const flags = parseProxyFlags(argv);
   problems.list.push(...flags.problems.list);
   const configFile = flags.values["config"];
-  const fileConfig = typeof configFile === "string" ? await readConfigFile(configFile, problems) : undefined;
+  // The YAML parser and the schema validator (about 6 MB resident) load only when there is a file to read.
+  const fileConfig = typeof configFile === "string" ? await (await import("./file.ts")).readConfigFile(configFile, problems) : undefined;
   if (flags.foreign || (configFile !== undefined && !fileConfig)) throw new ConfigError(problems.list);
   const fileSettings: Settings = fileConfig && typeof configFile === "string" ? fromFile(fileConfig, dirname(configFile)) : { issuers: [] };
   const isList = Array.isArray(fileConfig?.oidc);
