@@ -1,7 +1,8 @@
 /**
- * The proxy suites: direct, kube-oidc-proxy and kubeward in front of one
- * fixed-response upstream (GET of a small object and a 500-item list at fixed
- * concurrency, token churn, open watches) with one issuer and one token set.
+ * The proxy suites: direct, kube-oidc-proxy (when built), go-oidc-proxy (our
+ * Go stand-in for it) and kubeward in front of one fixed-response upstream
+ * (GET of a small object and a 500-item list at fixed concurrency, token
+ * churn, open watches) with one issuer and one token set.
  */
 import { writeFileSync } from "node:fs";
 import { join } from "node:path";
@@ -9,7 +10,10 @@ import { startTestIssuer, type TestIssuer } from "../test/tools/test-issuer.ts";
 import { idleRow, watchRow, wrkRow } from "./lib/cases.ts";
 import type { BenchEnv } from "./lib/env.ts";
 import type { Row } from "./lib/report.ts";
-import { kubeOidcProxyBinary, startFixedUpstream, startKubeOidcProxy, startKubeward, type KubewardBuild, type OidcSettings, type Target, type Upstream } from "./lib/targets.ts";
+import {
+  goOidcProxyBinary, kubeOidcProxyBinary, startFixedUpstream, startGoOidcProxy, startKubeOidcProxy, startKubeward,
+  type KubewardBuild, type OidcSettings, type Target, type Upstream,
+} from "./lib/targets.ts";
 import { runWrk } from "./lib/wrk.ts";
 
 /** What to run; see bench/main.ts for the flags. */
@@ -46,11 +50,28 @@ function mintFor(issuer: TestIssuer): string {
   return issuer.mint({ sub: "bench-user", groups: ["bench"], iat: now, exp: now + 4 * 3600 });
 }
 
-/** Starts kube-oidc-proxy (when built) and each kubeward build in front of `upstream`. */
-export async function startProxies(env: BenchEnv, id: Identity, upstream: Upstream, label: string, builds: readonly KubewardBuild[]): Promise<Target[]> {
+/**
+ * Starts kube-oidc-proxy (when built), go-oidc-proxy (built or reused now) and
+ * each kubeward build in front of `upstream`. go-oidc-proxy is left out when
+ * it cannot be built or started; `note` is told why (default: stderr).
+ */
+export async function startProxies(
+  env: BenchEnv, id: Identity, upstream: Upstream, label: string, builds: readonly KubewardBuild[],
+  note: (text: string) => void = (text) => console.error(`bench: ${text}`),
+): Promise<Target[]> {
   const out: Target[] = [];
   const bin = kubeOidcProxyBinary();
   if (bin !== undefined) out.push(await startKubeOidcProxy(env, bin, id.oidc, upstream, id.token, label));
+  const go = await goOidcProxyBinary();
+  if ("error" in go) {
+    note(`go-oidc-proxy left out: ${go.error}`);
+  } else {
+    try {
+      out.push(await startGoOidcProxy(env, go.bin, id.oidc, upstream, id.token, label));
+    } catch (error) {
+      note(`go-oidc-proxy left out: ${(error as Error).message.split("\n")[0]}`);
+    }
+  }
   for (const b of builds) out.push(await startKubeward(env, b, id.oidc, upstream, id.token, label));
   return out;
 }
@@ -71,7 +92,7 @@ async function churn(env: BenchEnv, id: Identity, targets: readonly Target[], op
 /** Runs the fixed-upstream proxy cases; every row goes to `log` as soon as it is measured. */
 export async function runProxySuite(env: BenchEnv, id: Identity, opts: ProxyOptions, log: (row: Row) => void): Promise<void> {
   const upstream = await startFixedUpstream(env);
-  const proxies = await startProxies(env, id, upstream, "fixed", opts.builds);
+  const proxies = await startProxies(env, id, upstream, "fixed", opts.builds, (note) => log({ suite: "proxy", case: "peer", target: "go-oidc-proxy", note }));
   const targets: Target[] = [upstream, ...proxies];
   for (const t of targets) log({ ...idleRow("proxy", "idle after start", t), note: t.name === "direct" ? "the upstream process" : "" });
   await warmUp(targets, id.token);

@@ -1,7 +1,7 @@
 /**
- * Benchmark rows, the markdown table printed at the end (with a
- * kubeward/peer ratio column) and the JSON file under bench/results/ with
- * the machine's facts.
+ * Benchmark rows, the markdown table printed at the end (with the added p99
+ * over direct and a kubeward/peer column naming the peer it compares with)
+ * and the JSON file under bench/results/ with the machine's facts.
  */
 import { cpus, loadavg, totalmem } from "node:os";
 import { execFileSync } from "node:child_process";
@@ -57,28 +57,89 @@ export function machineFacts(): Machine {
   };
 }
 
-/** The peer each kubeward row is compared with. */
-const PEER: Record<Row["suite"], string> = { proxy: "kube-oidc-proxy", apiserver: "kube-oidc-proxy", watch: "kube-oidc-proxy", issuer: "dex" };
+/**
+ * The peers a kubeward row may be compared with, in order of preference: the
+ * first that ran in the same suite and case is the reference. go-oidc-proxy is
+ * our Go stand-in for kube-oidc-proxy (bench/peers/go-oidc-proxy).
+ */
+const PEERS: Record<Row["suite"], readonly string[]> = {
+  proxy: ["kube-oidc-proxy", "go-oidc-proxy"], apiserver: ["kube-oidc-proxy", "go-oidc-proxy"], watch: ["kube-oidc-proxy", "go-oidc-proxy"], issuer: ["dex"],
+};
 
-/** kubeward / peer for this row: req/s where measured, else RSS (a ratio < 1 is less memory). */
+const sameCase = (a: Row, b: Row) => a.suite === b.suite && a.case === b.case;
+
+/** The row this kubeward row is compared with, if any ran. */
+function peerRow(row: Row, rows: readonly Row[]): Row | undefined {
+  if (!row.target.startsWith("kubeward")) return undefined;
+  for (const name of PEERS[row.suite]) {
+    const peer = rows.find((r) => sameCase(r, row) && (r.target === name || r.target.startsWith(`${name}@`)) && (r.rps !== undefined || r.rssMb !== undefined));
+    if (peer !== undefined) return peer;
+  }
+  return undefined;
+}
+
+/** p99 minus direct's p99 in the same suite and case: the latency a proxy adds. */
+function addedP99(row: Row, rows: readonly Row[]): number | undefined {
+  if (row.target === "direct" || row.p99Ms === undefined) return undefined;
+  const direct = rows.find((r) => sameCase(r, row) && r.target === "direct" && r.p99Ms !== undefined);
+  return direct?.p99Ms === undefined ? undefined : row.p99Ms - direct.p99Ms;
+}
+
+/**
+ * kubeward / peer for this row, naming the peer: req/s where measured (above 1
+ * is faster) and then added p99 over direct (below 1 adds less latency), else
+ * RSS (below 1 is less memory).
+ */
 function ratio(row: Row, rows: readonly Row[]): string {
   if (!row.target.startsWith("kubeward")) return "";
-  const peer = rows.find((r) => r.suite === row.suite && r.case === row.case && r.target.startsWith(PEER[row.suite]));
+  const peer = peerRow(row, rows);
   if (peer === undefined) return "no peer";
-  const [a, b] = row.rps !== undefined ? [row.rps, peer.rps] : [row.rssMb, peer.rssMb];
-  return a !== undefined && b !== undefined && b > 0 ? `${(a / b).toFixed(2)}×` : "";
+  const parts: string[] = [];
+  const x = (a: number | undefined, b: number | undefined) => (a !== undefined && b !== undefined && b > 0 ? `${(a / b).toFixed(2)}×` : undefined);
+  if (row.rps !== undefined) {
+    const rps = x(row.rps, peer.rps);
+    if (rps !== undefined) parts.push(`req/s ${rps}`);
+    const p99 = x(addedP99(row, rows), addedP99(peer, rows));
+    if (p99 !== undefined) parts.push(`added p99 ${p99}`);
+  } else {
+    const rss = x(row.rssMb, peer.rssMb);
+    if (rss !== undefined) parts.push(`RSS ${rss}`);
+  }
+  return parts.length === 0 ? `(${peer.target})` : `${parts.join(", ")} (${peer.target})`;
 }
 
 const fmt = (n: number | undefined, digits: number) => (n === undefined || Number.isNaN(n) ? "" : n.toFixed(digits));
 
-/** The rows as one markdown table. */
+/** Which peers the table's kubeward rows were compared with, as a sentence under the table. */
+function peerNote(rows: readonly Row[]): string {
+  const used = new Map<string, Set<string>>();
+  for (const r of rows) {
+    const peer = peerRow(r, rows);
+    if (peer !== undefined) used.set(peer.target, (used.get(peer.target) ?? new Set()).add(r.suite));
+  }
+  const lines = [
+    "kubeward/peer: kubeward's figure divided by the peer's named in brackets, same suite and case; the peer is kube-oidc-proxy where it ran, " +
+    "else go-oidc-proxy (our Go stand-in built from kube-oidc-proxy's building blocks, see docs/performance.md), and Dex for the issuer. " +
+    "req/s above 1 is faster; added p99 (+p99 ms: p99 minus direct's p99 in the same case) and RSS below 1 are less.",
+  ];
+  const proxySuites = (name: string) => [...used.get(name) ?? []].filter((s) => s !== "issuer");
+  if (proxySuites("go-oidc-proxy").length > 0) {
+    lines.push(`Reference peer for the ${proxySuites("go-oidc-proxy").join(", ")} rows: go-oidc-proxy` +
+      `${proxySuites("kube-oidc-proxy").length > 0 ? ` where kube-oidc-proxy did not run (kube-oidc-proxy in: ${proxySuites("kube-oidc-proxy").join(", ")})` : " (kube-oidc-proxy did not run)"}.`);
+  } else if (proxySuites("kube-oidc-proxy").length > 0) {
+    lines.push(`Reference peer for the ${proxySuites("kube-oidc-proxy").join(", ")} rows: kube-oidc-proxy.`);
+  }
+  return lines.join("\n");
+}
+
+/** The rows as one markdown table, with a note on which peer each ratio compares with. */
 export function markdownTable(rows: readonly Row[]): string {
-  const head = "| suite | case | target | req/s | p50 ms | p99 ms | CPU s | peak RSS MB | RSS MB | errors | kubeward/peer | note |";
+  const head = "| suite | case | target | req/s | p50 ms | p99 ms | +p99 ms | CPU s | peak RSS MB | RSS MB | errors | kubeward/peer | note |";
   const lines = rows.map((r) => `| ${[
-    r.suite, r.case, r.target, fmt(r.rps, 0), fmt(r.p50Ms, 2), fmt(r.p99Ms, 2), fmt(r.cpuS, 2), fmt(r.peakRssMb, 0), fmt(r.rssMb, 0),
+    r.suite, r.case, r.target, fmt(r.rps, 0), fmt(r.p50Ms, 2), fmt(r.p99Ms, 2), fmt(addedP99(r, rows), 2), fmt(r.cpuS, 2), fmt(r.peakRssMb, 0), fmt(r.rssMb, 0),
     r.errors === undefined ? "" : String(r.errors), ratio(r, rows), r.note ?? "",
   ].join(" | ")} |`);
-  return [head, `|${"---|".repeat(12)}`, ...lines].join("\n");
+  return [head, `|${"---|".repeat(13)}`, ...lines, "", peerNote(rows)].join("\n");
 }
 
 /** Writes machine facts, arguments and rows (with ratios) to bench/results/<time>.json; returns the path. */
@@ -86,7 +147,7 @@ export function writeResults(machine: Machine, args: readonly string[], rows: re
   const dir = join(REPO, "bench", "results");
   mkdirSync(dir, { recursive: true });
   const path = join(dir, `${machine.startedAt.replace(/[:.]/g, "-")}.json`);
-  const withRatio = rows.map((r) => ({ ...r, ratio: ratio(r, rows) || undefined }));
+  const withRatio = rows.map((r) => ({ ...r, addedP99Ms: addedP99(r, rows), peer: peerRow(r, rows)?.target, ratio: ratio(r, rows) || undefined }));
   writeFileSync(path, `${JSON.stringify({ machine, args, loadAverageAtEnd: loadavg(), rows: withRatio }, null, 2)}\n`);
   return path;
 }

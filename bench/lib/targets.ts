@@ -1,8 +1,11 @@
 /**
  * The things a proxy benchmark sends traffic to, each a process whose CPU and
- * memory are read from /proc: the upstream itself ("direct"), kubeward proxy
- * and kube-oidc-proxy, both given the same OIDC settings and the same upstream.
+ * memory are read from /proc: the upstream itself ("direct"), kubeward proxy,
+ * kube-oidc-proxy (when it could be built) and go-oidc-proxy (our Go stand-in
+ * for it, bench/peers/go-oidc-proxy), all given the same OIDC settings and the
+ * same upstream.
  */
+import { spawn } from "node:child_process";
 import { existsSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { homedir } from "node:os";
@@ -62,7 +65,7 @@ function kubeconfigJson(server: string, caPem: string, token: string): string {
   });
 }
 
-/** The flags both proxies share, spelled the same way. */
+/** The flags every proxy shares, spelled the same way. */
 function commonFlags(env: BenchEnv, oidc: OidcSettings, upstream: Upstream, port: number): string[] {
   return [
     `--oidc-issuer-url=${oidc.issuerUrl}`, `--oidc-client-id=${oidc.clientId}`, `--oidc-ca-file=${oidc.caFile}`,
@@ -101,10 +104,58 @@ export function kubeOidcProxyBinary(): string | undefined {
 }
 
 /** Starts kube-oidc-proxy with the same flags and waits until a valid token gets 200. */
-export async function startKubeOidcProxy(env: BenchEnv, bin: string, oidc: OidcSettings, upstream: Upstream, token: string, label: string): Promise<Target> {
+export function startKubeOidcProxy(env: BenchEnv, bin: string, oidc: OidcSettings, upstream: Upstream, token: string, label: string): Promise<Target> {
+  return startGoProxy(env, "kube-oidc-proxy", bin, oidc, upstream, token, label);
+}
+
+/** Starts go-oidc-proxy with the same flags and waits until a valid token gets 200. */
+export function startGoOidcProxy(env: BenchEnv, bin: string, oidc: OidcSettings, upstream: Upstream, token: string, label: string): Promise<Target> {
+  return startGoProxy(env, "go-oidc-proxy", bin, oidc, upstream, token, label);
+}
+
+async function startGoProxy(env: BenchEnv, name: string, bin: string, oidc: OidcSettings, upstream: Upstream, token: string, label: string): Promise<Target> {
   const port = await freePort();
-  const child = env.spawn(`kube-oidc-proxy-${label}`, bin, [...commonFlags(env, oidc, upstream, port), "--readiness-probe-port=0"]);
+  const child = env.spawn(`${name}-${label}`, bin, [...commonFlags(env, oidc, upstream, port), "--readiness-probe-port=0"]);
   const url = `https://127.0.0.1:${port}`;
-  await waitFor("kube-oidc-proxy", async () => (await probe(`${url}/api/v1/namespaces/default/configmaps/small`, token, env.caPem)) === 200, 60_000, child);
-  return { name: "kube-oidc-proxy", url, pid: child.pid };
+  try {
+    await waitFor(name, async () => (await probe(`${url}/api/v1/namespaces/default/configmaps/small`, token, env.caPem)) === 200, 60_000, child);
+  } catch (error) {
+    await child.stop(3000);
+    throw error;
+  }
+  return { name, url, pid: child.pid };
+}
+
+/** The go-oidc-proxy binary, or why there is none. */
+export type GoOidcProxyBuild = { readonly bin: string } | { readonly error: string };
+
+let goOidcProxyBuild: Promise<GoOidcProxyBuild> | undefined;
+
+/**
+ * Builds go-oidc-proxy from bench/peers/go-oidc-proxy with
+ * `scripts/fixtures/build.sh go-oidc-proxy` (a cached binary per source hash,
+ * so this is quick unless the source changed), once per bench run. The
+ * script's log goes to stderr; its last stdout line is the binary's path.
+ */
+export function goOidcProxyBinary(): Promise<GoOidcProxyBuild> {
+  goOidcProxyBuild ??= new Promise((resolve) => {
+    const child = spawn("bash", [join(REPO, "scripts", "fixtures", "build.sh"), "go-oidc-proxy"], { stdio: ["ignore", "pipe", "pipe"] });
+    let out = "";
+    let err = "";
+    child.stdout.setEncoding("utf8").on("data", (d: string) => { out += d; });
+    child.stderr.setEncoding("utf8").on("data", (d: string) => { err += d; process.stderr.write(d); });
+    child.once("error", (e) => resolve({ error: `build.sh go-oidc-proxy did not run: ${e.message}` }));
+    child.once("close", (code) => {
+      const bin = out.trim().split("\n").pop() ?? "";
+      if (code === 0 && bin !== "" && existsSync(bin)) {
+        resolve({ bin });
+        return;
+      }
+      // The compiler's or the script's own words, not build.sh's progress lines.
+      const lines = err.trim().split("\n").filter((l) => l !== "" && !l.startsWith("[fixtures "));
+      const last = lines.slice(-3).join(" / ");
+      resolve({ error: `build.sh go-oidc-proxy exited ${code}${last === "" ? "" : `: ${last}`}` });
+    });
+  });
+  return goOidcProxyBuild;
 }
