@@ -87,8 +87,8 @@ function addedP99(row: Row, rows: readonly Row[]): number | undefined {
 
 /**
  * kubeward / peer for this row, naming the peer: req/s where measured (above 1
- * is faster) and then added p99 over direct (below 1 adds less latency), else
- * RSS (below 1 is less memory).
+ * is faster) and then added p99 over direct (below 1 adds less latency; left
+ * out unless both added some), else RSS (below 1 is less memory).
  */
 function ratio(row: Row, rows: readonly Row[]): string {
   if (!row.target.startsWith("kubeward")) return "";
@@ -99,7 +99,9 @@ function ratio(row: Row, rows: readonly Row[]): string {
   if (row.rps !== undefined) {
     const rps = x(row.rps, peer.rps);
     if (rps !== undefined) parts.push(`req/s ${rps}`);
-    const p99 = x(addedP99(row, rows), addedP99(peer, rows));
+    // Only when both proxies added latency: on a noisy run a p99 can fall below direct's.
+    const [mine, theirs] = [addedP99(row, rows), addedP99(peer, rows)];
+    const p99 = mine !== undefined && mine > 0 ? x(mine, theirs) : undefined;
     if (p99 !== undefined) parts.push(`added p99 ${p99}`);
   } else {
     const rss = x(row.rssMb, peer.rssMb);
