@@ -3,7 +3,6 @@
  * each part from the loaded config with a small build* helper, serves until
  * SIGTERM or SIGINT, then drains and exits.
  */
-import { Registry } from "prom-client";
 import { createAuthenticator } from "../auth/create-authenticator.ts";
 import type { TokenAuthenticator } from "../auth/authenticator.ts";
 import { systemClock, type Clock } from "../clock.ts";
@@ -26,8 +25,9 @@ interface Parts {
   readonly revocation?: RevocationRuntime;
 }
 
+/** The metrics with their own registry (Metrics makes a new one), so prom-client is imported in one place only. */
 export function buildMetrics(): Metrics {
-  const metrics = new Metrics(new Registry(), { defaultMetrics: true });
+  const metrics = new Metrics(undefined, { defaultMetrics: true });
   metrics.buildInfo.set({ version: VERSION, node: process.version }, 1);
   return metrics;
 }
