@@ -99,6 +99,14 @@ declare module "oidc-provider" {
     find(value: string, options?: { ignoreExpiration?: boolean }): Promise<T | undefined>;
   }
 
+  /** An ID token being built: the claims it was made with, extra claims on top, then signed by `issue`. */
+  export interface IdTokenInstance {
+    readonly available: Record<string, unknown>;
+    set(key: string, value: unknown): void;
+    scope: string;
+    issue(options: { use: string }): Promise<string>;
+  }
+
   export interface IssuableToken extends OidcModel {
     save(): Promise<string>;
     expiration: number;
@@ -126,10 +134,9 @@ declare module "oidc-provider" {
     AccessToken: TokenConstructor<IssuableToken>;
     RefreshToken: TokenConstructor<IssuableToken>;
     Client: { prototype: Record<string, unknown>; find(id: string): Promise<OidcClient | undefined> };
-    IdToken: new (claims: Record<string, unknown>, options: { ctx?: OidcContext; client?: OidcClient }) => {
-      set(key: string, value: unknown): void;
-      scope: string;
-      issue(options: { use: "idtoken" }): Promise<string>;
+    IdToken: {
+      new (claims: Record<string, unknown>, options: { ctx?: OidcContext; client?: OidcClient }): IdTokenInstance;
+      prototype: IdTokenInstance;
     };
   }
 

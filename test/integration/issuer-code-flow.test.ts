@@ -6,6 +6,7 @@
  */
 import { after, before, describe, test } from "node:test";
 import assert from "node:assert/strict";
+import { decodeProtectedHeader } from "jose";
 import * as client from "openid-client";
 import { subjectFor } from "../../src/issuer/subject.ts";
 import { authorizationRequest, KUBECTL_REDIRECT, skewClock, startIssuerHarness, tokenRequest, WEB_REDIRECT, type Harness } from "./issuer-harness.ts";
@@ -53,6 +54,9 @@ describe("authorization code with PKCE", () => {
     assert.equal(claims.nbf, claims.iat);
     assert.equal(typeof claims.jti, "string");
     assert.equal(typeof claims.auth_time, "number");
+    const keys = await h.storage.listSigningKeys();
+    assert.ok(keys.some((k) => k.state === "next"), "a next key is published too");
+    assert.equal(decodeProtectedHeader(tokens.id_token ?? "").kid, keys.find((k) => k.state === "active")?.kid, "signed by the active key");
     assert.equal(tokens.refresh_token, undefined, "no refresh token without offline_access");
   });
 

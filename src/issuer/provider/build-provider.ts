@@ -9,6 +9,7 @@ import type { OidcAdapterClass } from "../storage/oidc-adapter.ts";
 import type { Signer } from "../signer/signer.ts";
 import type { OidcAccount } from "./accounts.ts";
 import { AUDIENCE_SCOPE_PREFIX, BASE_SCOPES, type SecretVerifier } from "./clients.ts";
+import { addIdTokenClaims } from "./token-response.ts";
 
 type Middleware = (ctx: OidcContext, next: () => Promise<void>) => Promise<void>;
 
@@ -117,6 +118,7 @@ export function buildProvider(p: ProviderParts): Provider {
   provider.Client.prototype.compareClientSecret = function compare(this: { clientSecret?: string }, presented: string) {
     return p.verifySecret(this.clientSecret, presented);
   };
+  addIdTokenClaims(provider);
   for (const g of p.grants) provider.registerGrantType(g.name, g.handler, g.params);
   for (const m of p.middleware) provider.use(m);
   return provider;

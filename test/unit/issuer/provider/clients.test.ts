@@ -55,3 +55,13 @@ test("a client secret is checked with bcrypt once; later checks of the same secr
   assert.equal(await verify(undefined, "right"), false);
   assert.equal(await verify("$2a$10$hash", ""), false);
 });
+
+test("concurrent checks of one secret share one bcrypt run; a failed one is not kept", async () => {
+  const calls: string[] = [];
+  const verify = createSecretVerifier({ compare: async (presented) => { calls.push(presented); await new Promise((r) => setTimeout(r, 10)); return presented === "right"; } });
+  assert.deepEqual(await Promise.all(Array.from({ length: 16 }, () => verify("$2a$10$hash", "right"))), Array(16).fill(true));
+  assert.deepEqual(calls, ["right"]);
+  assert.deepEqual(await Promise.all([verify("$2a$10$hash", "wrong"), verify("$2a$10$hash", "wrong")]), [false, false]);
+  assert.equal(await verify("$2a$10$hash", "wrong"), false);
+  assert.deepEqual(calls, ["right", "wrong", "wrong"]);
+});
