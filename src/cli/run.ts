@@ -1,10 +1,10 @@
 /**
- * Dispatches `kubeward <command>`. Commands are loaded when chosen, so
- * `--version` and `--help` answer without loading the proxy.
+ * Dispatches `kubeward <command>`. Commands, the proxy's config loader
+ * included, are loaded when chosen, so `--version`, `--help` and the kubectl
+ * credential plugin (`login`) answer without loading the proxy.
  */
 import { ConfigError } from "../config/errors.ts";
 import { proxyUsage } from "../config/flag-table.ts";
-import { loadProxyConfig } from "../config/load.ts";
 import { VERSION } from "../version.ts";
 import { EXIT, type CliIo } from "./io.ts";
 
@@ -66,6 +66,7 @@ async function proxy(argv: readonly string[], io: CliIo): Promise<number> {
     io.stdout(proxyUsage());
     return EXIT.ok;
   }
+  const { loadProxyConfig } = await import("../config/load.ts");
   let config;
   try {
     config = await loadProxyConfig(argv, io.env);
