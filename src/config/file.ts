@@ -3,13 +3,19 @@
  * Schema (src/config/schema.ts) with every error named by its field path.
  */
 import { readFile } from "node:fs/promises";
-import { Ajv, type ErrorObject } from "ajv";
+import { Ajv, type ErrorObject, type ValidateFunction } from "ajv";
 import { parseDocument } from "yaml";
 import type { Problems } from "./errors.ts";
 import { fileSchema, type FileConfig } from "./schema.ts";
 import { got } from "./values.ts";
 
-const validate = new Ajv({ allErrors: true, verbose: true, strict: true, allowUnionTypes: true }).compile(fileSchema);
+let compiled: ValidateFunction | undefined;
+
+/** The proxy file's validator, compiled on first use: `kubeward serve` imports this module for {@link readYamlFile} only. */
+function validator(): ValidateFunction {
+  compiled ??= new Ajv({ allErrors: true, verbose: true, strict: true, allowUnionTypes: true }).compile(fileSchema);
+  return compiled;
+}
 
 /**
  * Reads a YAML config file named by `--config`; unreadable files and syntax
@@ -36,6 +42,7 @@ export async function readYamlFile(file: string, problems: Problems): Promise<un
 export async function readConfigFile(file: string, problems: Problems): Promise<FileConfig | undefined> {
   const data = await readYamlFile(file, problems);
   if (data === undefined) return undefined;
+  const validate = validator();
   if (validate(data)) return data as FileConfig;
   for (const err of validate.errors ?? []) {
     if (err.keyword !== "if") problems.add(fieldPath(err, file), describe(err));
