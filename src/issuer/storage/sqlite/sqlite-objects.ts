@@ -1,10 +1,11 @@
 /**
  * oidc-provider's protocol objects in SQLite: one row per model and id, the
  * payload as JSON, and indexed columns for uid, userCode and grantId lookups.
- * Consuming, deleting and revoking resolve once on disk, so a spent code or
- * rotated refresh token cannot come back after a power cut; a new object
- * resolves once committed (it survives a killed process; a power cut may lose
- * the last ones, and their holders sign in again).
+ * Consuming, deleting and revoking resolve once on disk, so a rotated refresh
+ * token cannot come back after a power cut. A new object, and the consumption
+ * of an authorization code, resolve once committed: they survive a killed
+ * process, but a power cut may lose the last ones (a lost token: its holder
+ * signs in again; a lost code consumption: see {@link LAZY_CONSUMPTION}).
  */
 import type { DatabaseSync, StatementSync } from "node:sqlite";
 import type { Clock } from "../../../clock.ts";
@@ -31,6 +32,15 @@ function toObject(row: Record<string, unknown> | undefined): ProtocolObject | un
     ...(typeof consumedAt === "number" ? { consumedAt } : {}),
   };
 }
+
+/**
+ * Models whose consumption need not wait for the disk. An authorization code
+ * lives 60 s and needs its client's secret or PKCE verifier; losing its
+ * consumption to a power cut lets it be exchanged once more only if the
+ * machine is back within those 60 s. Waiting for an fsync on every exchange
+ * cost more than that risk is worth; a refresh token's rotation still waits.
+ */
+const LAZY_CONSUMPTION: ReadonlySet<ModelName> = new Set(["AuthorizationCode"]);
 
 /** Stored objects whose loss would let something be used twice: already consumed, or a replay record. */
 function needsSync(object: ProtocolObject): boolean {
@@ -102,7 +112,12 @@ export class SqliteObjects implements ProtocolStore {
 
   async consumeObject(model: ModelName, id: string): Promise<boolean> {
     const now = this.#clock.now();
-    return (await this.#synced(this.#consume.run(now, model, id, now).changes)) > 0;
+    const { changes } = this.#consume.run(now, model, id, now);
+    if (LAZY_CONSUMPTION.has(model)) {
+      this.#sync.soon();
+      return changes > 0;
+    }
+    return (await this.#synced(changes)) > 0;
   }
 
   async destroyObject(model: ModelName, id: string): Promise<boolean> {

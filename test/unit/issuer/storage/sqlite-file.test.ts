@@ -96,7 +96,7 @@ async function answersBeforeFsync(storage: Storage, held: Array<() => void>, wri
   return before;
 }
 
-test("writes that guard access wait for the WAL's fsync; new tokens and family touches do not", async () => {
+test("writes that guard access wait for the WAL's fsync; new tokens, spent codes and family touches do not", async () => {
   const held: Array<() => void> = [];
   const fsync: Fsync = () => new Promise((resolve) => held.push(resolve));
   const storage = await openSqliteStorage({ file: newFile() }, { clock }, fsync);
@@ -105,6 +105,8 @@ test("writes that guard access wait for the WAL's fsync; new tokens and family t
   assert.equal(await waits((s) => s.upsertObject({ model: "RefreshToken", id: "rt1", payload: { grantId: "f1" }, expiresAt: T0 + 1000 })), false);
   assert.equal(await waits((s) => s.createRefreshFamily(family)), false);
   assert.equal(await waits((s) => s.updateRefreshFamily("f1", (f) => ({ ...f, lastUsedAt: T0 + 1 }))), false);
+  assert.equal(await waits((s) => s.upsertObject({ model: "AuthorizationCode", id: "c1", payload: { grantId: "f1" }, expiresAt: T0 + 1000 })), false);
+  assert.equal(await waits((s) => s.consumeObject("AuthorizationCode", "c1")), false, "a spent code: the documented trade");
   assert.equal(await waits((s) => s.consumeObject("RefreshToken", "rt1")), true, "a rotated refresh token");
   assert.equal(await waits((s) => s.updateRefreshFamily("f1", (f) => ({ ...f, revoked: true }))), true, "a revoked family");
   assert.equal(await waits((s) => s.revokeByGrantId("RefreshToken", "f1")), true, "a revoked grant");
