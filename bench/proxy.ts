@@ -51,8 +51,9 @@ function mintFor(issuer: TestIssuer): string {
 }
 
 /**
- * Starts kube-oidc-proxy (when built), go-oidc-proxy (built or reused now) and
- * each kubeward build in front of `upstream`. go-oidc-proxy is left out when
+ * Starts kube-oidc-proxy (when built), go-oidc-proxy (built or reused now;
+ * with kube-oidc-proxy's transport and with client-go's) and each kubeward
+ * build in front of `upstream`. go-oidc-proxy is left out when
  * it cannot be built or started; `note` is told why (default: stderr).
  */
 export async function startProxies(
@@ -66,10 +67,12 @@ export async function startProxies(
   if ("error" in go) {
     note(`go-oidc-proxy left out: ${go.error}`);
   } else {
-    try {
-      out.push(await startGoOidcProxy(env, go.bin, id.oidc, upstream, id.token, label));
-    } catch (error) {
-      note(`go-oidc-proxy left out: ${(error as Error).message.split("\n")[0]}`);
+    for (const clientGo of [false, true]) {
+      try {
+        out.push(await startGoOidcProxy(env, go.bin, id.oidc, upstream, id.token, label, clientGo));
+      } catch (error) {
+        note(`go-oidc-proxy${clientGo ? "+client-go" : ""} left out: ${(error as Error).message.split("\n")[0]}`);
+      }
     }
   }
   for (const b of builds) out.push(await startKubeward(env, b, id.oidc, upstream, id.token, label));
@@ -107,6 +110,8 @@ export async function runProxySuite(env: BenchEnv, id: Identity, opts: ProxyOpti
   }
   if (opts.cases.has("churn")) await churn(env, id, targets, opts, log);
   if (opts.cases.has("watch")) {
-    for (const n of opts.watches) for (const t of targets) log(await watchRow(env, t, n, id.token));
+    for (const protocol of ["h2", "h1"] as const) {
+      for (const n of opts.watches) for (const t of targets) log(await watchRow(env, t, n, id.token, protocol));
+    }
   }
 }

@@ -27,12 +27,17 @@ export function idleRow(suite: Row["suite"], name: string, target: Target): Row 
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
-/** Opens `count` watches through `target` from a separate client process; reads the target's RSS while they are open. */
-export async function watchRow(env: BenchEnv, target: Target, count: number, token: string): Promise<Row> {
-  const name = `${count} open watches`;
+/**
+ * Opens `count` watches through `target` from a separate client process, over
+ * HTTP/2 (250 per connection, as client-go multiplexes them) or HTTP/1.1 (a
+ * connection each, as separate kubectl processes); reads the target's RSS
+ * while they are open.
+ */
+export async function watchRow(env: BenchEnv, target: Target, count: number, token: string, protocol: "h1" | "h2"): Promise<Row> {
+  const name = `${count} open watches, ${protocol === "h2" ? "HTTP/2, 250 per connection" : "HTTP/1.1, a connection each"}`;
   resetPeak(target.pid);
   const url = `${target.url}/api/v1/namespaces/default/configmaps?watch=1`;
-  const client = env.spawn(`watch-${target.name}-${count}`, NODE, [join(REPO, "bench", "servers", "watch-client.ts"), url, String(count), token, env.caFile]);
+  const client = env.spawn(`watch-${target.name.replace("+", "-")}-${count}-${protocol}`, NODE, [join(REPO, "bench", "servers", "watch-client.ts"), url, String(count), token, env.caFile, protocol]);
   try {
     let opened = "";
     await waitFor(`${count} watches through ${target.name}`, async () => {

@@ -108,14 +108,21 @@ export function startKubeOidcProxy(env: BenchEnv, bin: string, oidc: OidcSetting
   return startGoProxy(env, "kube-oidc-proxy", bin, oidc, upstream, token, label);
 }
 
-/** Starts go-oidc-proxy with the same flags and waits until a valid token gets 200. */
-export function startGoOidcProxy(env: BenchEnv, bin: string, oidc: OidcSettings, upstream: Upstream, token: string, label: string): Promise<Target> {
-  return startGoProxy(env, "go-oidc-proxy", bin, oidc, upstream, token, label);
+/**
+ * Starts go-oidc-proxy with the same flags and waits until a valid token gets
+ * 200: with kube-oidc-proxy's own upstream transport, or with client-go's
+ * (`rest.TransportFor`: HTTP/2 and a full keep-alive pool), the best a Go
+ * proxy of this shape does, shown as "go-oidc-proxy+client-go".
+ */
+export function startGoOidcProxy(env: BenchEnv, bin: string, oidc: OidcSettings, upstream: Upstream, token: string, label: string, clientGo = false): Promise<Target> {
+  return clientGo
+    ? startGoProxy(env, "go-oidc-proxy+client-go", bin, oidc, upstream, token, label, ["--client-go-transport"])
+    : startGoProxy(env, "go-oidc-proxy", bin, oidc, upstream, token, label);
 }
 
-async function startGoProxy(env: BenchEnv, name: string, bin: string, oidc: OidcSettings, upstream: Upstream, token: string, label: string): Promise<Target> {
+async function startGoProxy(env: BenchEnv, name: string, bin: string, oidc: OidcSettings, upstream: Upstream, token: string, label: string, extra: readonly string[] = []): Promise<Target> {
   const port = await freePort();
-  const child = env.spawn(`${name}-${label}`, bin, [...commonFlags(env, oidc, upstream, port), "--readiness-probe-port=0"]);
+  const child = env.spawn(`${name.replace("+", "-")}-${label}`, bin, [...commonFlags(env, oidc, upstream, port), "--readiness-probe-port=0", ...extra]);
   const url = `https://127.0.0.1:${port}`;
   try {
     await waitFor(name, async () => (await probe(`${url}/api/v1/namespaces/default/configmaps/small`, token, env.caPem)) === 200, 60_000, child);

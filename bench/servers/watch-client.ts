@@ -2,8 +2,8 @@
  * Opens N watch requests through a proxy and holds them open, run as its own
  * process so its memory is not the proxy's. Over HTTP/1.1 every watch has its
  * own connection (as N separate kubectl processes would); over HTTP/2 up to
- * 250 watches share a connection (as one client-go process multiplexes its
- * watches). Prints "open <n> <ms>" once every watch has its first event, then
+ * 250 watches share a connection, fewer if the server allows fewer streams
+ * (as one client-go process multiplexes its watches). Prints "open <n> <ms>" once every watch has its first event, then
  * waits for SIGTERM.
  * Usage: node watch-client.ts <url> <n> <token> <ca.pem> [h1|h2]
  */
@@ -22,7 +22,7 @@ const BATCH = 100;
 const STREAMS_PER_CONNECTION = 250;
 const started = Date.now();
 const target = new URL(url);
-const sessions: ClientHttp2Session[] = [];
+const sessions: { session: ClientHttp2Session; streams: number }[] = [];
 
 function openH1(): Promise<void> {
   return new Promise((resolve, reject) => {
@@ -40,9 +40,25 @@ function openH1(): Promise<void> {
   });
 }
 
-function openH2(index: number): Promise<void> {
-  const slot = Math.floor(index / STREAMS_PER_CONNECTION);
-  const session = sessions[slot] ??= connect(target.origin, { ca });
+/** A session with room for another stream: at most 250, and never more than the server allows. */
+async function sessionWithRoom(): Promise<{ session: ClientHttp2Session; streams: number }> {
+  const last = sessions.at(-1);
+  if (last !== undefined && last.streams < Math.min(STREAMS_PER_CONNECTION, last.session.remoteSettings.maxConcurrentStreams ?? 100)) {
+    last.streams++;
+    return last;
+  }
+  const session = connect(target.origin, { ca });
+  await new Promise<void>((resolve, reject) => {
+    session.once("remoteSettings", () => resolve());
+    session.once("error", reject);
+  });
+  const made = { session, streams: 1 };
+  sessions.push(made);
+  return made;
+}
+
+async function openH2(): Promise<void> {
+  const { session } = await sessionWithRoom();
   return new Promise((resolve, reject) => {
     const stream = session.request({ ":path": target.pathname + target.search, authorization: `Bearer ${token}`, accept: "application/json" });
     stream.once("response", (head) => { if (head[":status"] !== 200) reject(new Error(`watch answered ${head[":status"]}`)); });
@@ -55,8 +71,7 @@ function openH2(index: number): Promise<void> {
 let open = 0;
 while (open < total) {
   const n = Math.min(BATCH, total - open);
-  const first = open;
-  await Promise.all(Array.from({ length: n }, (_, i) => (protocol === "h2" ? openH2(first + i) : openH1())));
+  await Promise.all(Array.from({ length: n }, () => (protocol === "h2" ? openH2() : openH1())));
   open += n;
 }
 process.stdout.write(`open ${open} ${Date.now() - started}\n`);
