@@ -32,5 +32,6 @@ EXPOSE 6443 8080 9090
 # its own probes (the chart's readinessProbe) and ignores this.
 HEALTHCHECK --interval=30s --timeout=3s --start-period=10s --retries=3 \
   CMD ["/nodejs/bin/node", "-e", "fetch('http://127.0.0.1:8080/ready').then(r=>process.exit(r.ok?0:1),()=>process.exit(1))"]
-ENTRYPOINT ["/nodejs/bin/node", "/app/dist/cli/main.js"]
+# The same Node flags as dist/cli/main.js's shebang (see src/cli/main.ts).
+ENTRYPOINT ["/nodejs/bin/node", "--max-semi-space-size=8", "/app/dist/cli/main.js"]
 CMD ["proxy", "--help"]

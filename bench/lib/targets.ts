@@ -84,10 +84,16 @@ export interface KubewardBuild {
   readonly nodeFlags: readonly string[];
 }
 
-/** Starts `kubeward proxy` from `build` and waits until a valid token gets 200. */
+/** The Node flags in the entry's shebang (`#!/usr/bin/env -S node --flag …`), which the installed executable, the image and the systemd unit run with. */
+function shebangFlags(entry: string): string[] {
+  const first = readFileSync(entry, "utf8").split("\n", 1)[0] ?? "";
+  return /^#!\/usr\/bin\/env -S node (.*)$/.exec(first)?.[1]?.split(" ").filter((f) => f !== "") ?? [];
+}
+
+/** Starts `kubeward proxy` from `build` (with its shebang's Node flags) and waits until a valid token gets 200. */
 export async function startKubeward(env: BenchEnv, build: KubewardBuild, oidc: OidcSettings, upstream: Upstream, token: string, label: string): Promise<Target> {
   const port = await freePort();
-  const args = [...build.nodeFlags, build.entry, "proxy", ...commonFlags(env, oidc, upstream, port), "--readiness-probe-port=0"];
+  const args = [...shebangFlags(build.entry), ...build.nodeFlags, build.entry, "proxy", ...commonFlags(env, oidc, upstream, port), "--readiness-probe-port=0"];
   const child = env.spawn(`${build.name.replace("@", "-")}-${label}`, NODE, args);
   const url = `https://127.0.0.1:${port}`;
   await waitFor(build.name, async () => (await probe(`${url}/api/v1/namespaces/default/configmaps/small`, token, env.caPem)) === 200, 30_000, child);

@@ -1,5 +1,14 @@
-#!/usr/bin/env node
-/** The `kubeward` executable: hands argv to the command dispatcher and exits with its code. */
+#!/usr/bin/env -S node --max-semi-space-size=8
+/**
+ * The `kubeward` executable: hands argv to the command dispatcher and exits with its code.
+ *
+ * Node flags (the same in the Dockerfile's ENTRYPOINT and the systemd unit;
+ * test/unit/deploy checks it): --max-semi-space-size=8 caps V8's young
+ * generation at 16 MB instead of 64 MB. Under load the proxy's RSS stayed
+ * ~90 MB lower (245 → 154 MB after GET load at c=128 and c=16) for no
+ * measurable CPU per request; smaller (1 MB) cost 40-70 % more CPU at c=128.
+ * Heap sizes cannot be changed once Node runs, hence the shebang.
+ */
 import { run } from "./run.ts";
 
 /**

@@ -27,6 +27,14 @@ function stages(): Stage[] {
   return out;
 }
 
+/** The Node flags `kubeward` runs with: its shebang's, after `node`. */
+function shebangFlags(): string[] {
+  const first = readFileSync(join(REPO, "src", "cli", "main.ts"), "utf8").split("\n")[0] ?? "";
+  const m = /^#!\/usr\/bin\/env -S node((?: --[a-z-]+=\S+)*)$/.exec(first);
+  assert.ok(m, `shebang: ${first}`);
+  return (m[1] ?? "").trim().split(" ").filter((f) => f !== "");
+}
+
 const all = stages();
 const final = all.at(-1) as Stage;
 const ops = (s: Stage, op: string) => s.body.filter((i) => i.op === op).map((i) => i.args);
@@ -42,7 +50,8 @@ describe("Dockerfile", () => {
     const [user] = ops(final, "USER");
     assert.match(user ?? "", /^[1-9][0-9]*:[1-9][0-9]*$/);
     assert.deepEqual(ops(final, "RUN"), []);
-    assert.match(ops(final, "ENTRYPOINT")[0] ?? "", /^\["\/nodejs\/bin\/node", "\/app\/dist\/cli\/main\.js"\]$/);
+    const entrypoint = JSON.parse(ops(final, "ENTRYPOINT")[0] ?? "[]") as string[];
+    assert.deepEqual(entrypoint, ["/nodejs/bin/node", ...shebangFlags(), "/app/dist/cli/main.js"], "the Node flags of the executable's shebang");
     const bin = (JSON.parse(readFileSync(join(REPO, "package.json"), "utf8")) as { bin: Record<string, string> }).bin["kubeward"];
     assert.equal(bin, "dist/cli/main.js");
   });
@@ -54,6 +63,13 @@ describe("Dockerfile", () => {
     const stage = all.find((s) => s.name === source);
     assert.ok(stage, `stage ${source}`);
     assert.ok(ops(stage, "RUN").some((r) => /npm ci .*--omit=dev/.test(r)), "npm ci --omit=dev");
+  });
+
+  test("the systemd unit runs node with the same flags as the shebang", () => {
+    const unit = readFileSync(join(REPO, "deploy", "systemd", "kubeward-proxy.service"), "utf8");
+    const exec = /^ExecStart=(.*)$/m.exec(unit)?.[1] ?? "";
+    assert.ok(exec.startsWith(["/usr/bin/node", ...shebangFlags(), "/opt/kubeward/dist/cli/main.js"].join(" ")), exec);
+    assert.ok(shebangFlags().includes("--max-semi-space-size=8"));
   });
 
   test("has a HEALTHCHECK on the readiness port's /ready", () => {
