@@ -147,6 +147,8 @@ class Exchange implements Dispatcher.DispatchHandler {
   private endTimer: NodeJS.Timeout | undefined;
   private settleDone: (kind: UpstreamErrorKind | undefined) => void = () => {};
   private readonly resume = () => this.controller?.resume();
+  /** Body chunks received this tick, not yet written. */
+  private pending: Buffer[] = [];
 
   private readonly longRunning: boolean;
   private readonly res: ClientResponse;
@@ -186,18 +188,29 @@ class Exchange implements Dispatcher.DispatchHandler {
     this.resolve({ kind: "responded", statusCode, done, end: () => this.end() });
   }
 
-  onResponseData(controller: Dispatcher.DispatchController, chunk: Buffer): void {
+  onResponseData(_controller: Dispatcher.DispatchController, chunk: Buffer): void {
     if (this.ending && this.aligned) return;
-    if (!this.res.write(chunk)) {
-      controller.pause();
-      this.res.once("drain", this.resume);
-    }
+    // The chunks of one socket read (16 KiB each, one per TLS record) leave in one write.
+    if (this.pending.length === 0) process.nextTick(this.flush);
+    this.pending.push(chunk);
     if (this.jsonStream) this.aligned = chunk[chunk.length - 1] === 0x0a;
     if (this.ending && this.aligned) this.finish();
   }
 
+  /** Writes the chunks gathered this tick; pauses undici while the client's socket is full. */
+  private readonly flush = () => {
+    const { pending } = this;
+    if (pending.length === 0 || this.res.writableEnded || this.res.destroyed) return;
+    this.pending = [];
+    if (!this.res.write(pending.length === 1 ? pending[0] as Buffer : Buffer.concat(pending)) && this.controller !== undefined) {
+      this.controller.pause();
+      this.res.once("drain", this.resume);
+    }
+  };
+
   onResponseEnd(): void {
     clearTimeout(this.endTimer);
+    this.flush();
     if (!this.res.writableEnded) this.res.end();
     this.settleDone(undefined);
   }
@@ -238,6 +251,7 @@ class Exchange implements Dispatcher.DispatchHandler {
 
   private finish(): void {
     clearTimeout(this.endTimer);
+    this.flush();
     if (!this.res.writableEnded) this.res.end();
     this.controller?.abort(new KubewardError("request_invalid", "stream ended by the proxy"));
     this.settleDone(undefined);
