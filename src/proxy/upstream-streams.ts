@@ -1,0 +1,117 @@
+/**
+ * HTTP/2 sessions to kube-apiserver for long-running requests (watches,
+ * `logs -f`): thousands of them share a few TLS connections instead of
+ * holding one each, which is most of what an open watch costs (a TLS
+ * connection in Node holds ~70 KiB of native memory, measured). node:http2
+ * sends a header given several values as repeated fields, so two
+ * Impersonate-Group values stay two groups (undici's HTTP/2 client folds
+ * them, which is why plain requests go over HTTP/1.1).
+ *
+ * A session takes streams up to the server's SETTINGS_MAX_CONCURRENT_STREAMS
+ * (kube-apiserver's default is 250); then another session is opened. An
+ * upstream that does not negotiate h2 by ALPN is remembered, and callers fall
+ * back to HTTP/1.1.
+ */
+import { connect, constants, type ClientHttp2Session, type ClientHttp2Stream, type OutgoingHttpHeaders } from "node:http2";
+import type { ConnectionOptions } from "node:tls";
+
+/** Opens request streams on shared HTTP/2 sessions. */
+export interface UpstreamStreams {
+  /** A stream for the request, or undefined when the upstream does not speak HTTP/2. */
+  open(headers: OutgoingHttpHeaders): Promise<ClientHttp2Stream | undefined>;
+  close(): void;
+}
+
+/** Streams per session when the server has not said (RFC 9113 recommends at least 100). */
+const DEFAULT_MAX_STREAMS = 100;
+/** An idle session (no open stream) is closed after this long. */
+const IDLE_CLOSE_MS = 60_000;
+
+interface Session {
+  readonly session: ClientHttp2Session;
+  active: number;
+}
+
+/** Sessions to `origin` with `tls` (the same trust and client certificate as the HTTP/1.1 pool). */
+export function createUpstreamStreams(origin: string, tls: ConnectionOptions): UpstreamStreams {
+  const sessions: Session[] = [];
+  let connecting: Promise<Session | undefined> | undefined;
+  // kube-apiserver offers HTTP/2 only over TLS (no h2c).
+  let unsupported = !origin.startsWith("https:");
+  let closed = false;
+
+  const usable = (s: Session) => !s.session.closed && !s.session.destroyed &&
+    s.active < (s.session.remoteSettings.maxConcurrentStreams ?? DEFAULT_MAX_STREAMS);
+
+  function forget(s: Session): void {
+    const i = sessions.indexOf(s);
+    if (i !== -1) sessions.splice(i, 1);
+  }
+
+  function openSession(): Promise<Session | undefined> {
+    return new Promise((resolve, reject) => {
+      const session = connect(origin, { ...tls, ALPNProtocols: ["h2"] } as Parameters<typeof connect>[1]);
+      const s: Session = { session, active: 0 };
+      session.once("connect", () => {
+        session.off("error", failed);
+        if (session.alpnProtocol !== "h2") {
+          unsupported = true;
+          session.destroy();
+          resolve(undefined);
+          return;
+        }
+        session.on("error", () => forget(s));
+        session.once("close", () => forget(s));
+        session.once("goaway", () => forget(s));
+        session.setTimeout(IDLE_CLOSE_MS, () => { if (s.active === 0) session.close(); });
+        sessions.push(s);
+        resolve(s);
+      });
+      const failed = (err: Error & { code?: string }) => {
+        // Node refuses a TLS connection whose ALPN did not pick h2 before "connect".
+        if (err.code === "ERR_HTTP2_ERROR" && /protocol/i.test(err.message)) {
+          unsupported = true;
+          resolve(undefined);
+          return;
+        }
+        reject(err);
+      };
+      session.once("error", failed);
+    });
+  }
+
+  async function session(): Promise<Session | undefined> {
+    for (;;) {
+      const open = sessions.find(usable);
+      if (open !== undefined) return open;
+      if (unsupported) return undefined;
+      connecting ??= openSession().finally(() => { connecting = undefined; });
+      const made = await connecting;
+      if (made === undefined) return undefined;
+      if (usable(made)) return made;
+    }
+  }
+
+  return {
+    async open(headers) {
+      if (unsupported || closed) return undefined;
+      const s = await session();
+      if (s === undefined) return undefined;
+      const stream = s.session.request(headers, { endStream: true });
+      s.active++;
+      stream.once("close", () => {
+        s.active--;
+      });
+      return stream;
+    },
+    close() {
+      closed = true;
+      for (const s of sessions.splice(0)) s.session.close();
+    },
+  };
+}
+
+/** Closes a stream the proxy no longer wants (RST_STREAM CANCEL). */
+export function cancelStream(stream: ClientHttp2Stream): void {
+  if (!stream.closed && !stream.destroyed) stream.close(constants.NGHTTP2_CANCEL);
+}
