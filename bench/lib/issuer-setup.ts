@@ -3,7 +3,7 @@
  * know, kubeward's issuer and Dex started as processes with equivalent
  * config, and the code flow driven programmatically to pre-create codes.
  */
-import { mkdtempSync, writeFileSync } from "node:fs";
+import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { stringify } from "yaml";
 import { binaries, requireBinaries } from "../../test/fixtures/cluster/binaries.ts";
@@ -86,14 +86,21 @@ export interface IssuerBuild {
 
 export const THIS_BUILD: IssuerBuild = { name: "kubeward", root: REPO };
 
-/** Starts kubeward's issuer (bench/servers/kubeward-issuer.ts of `build`) with `storage`. */
+/** The Node flags in the shebang of `build`'s CLI entry, which users' kubeward (and so its issuer) runs with. */
+function cliNodeFlags(build: IssuerBuild): string[] {
+  const first = readFileSync(join(build.root, "src", "cli", "main.ts"), "utf8").split("\n", 1)[0] ?? "";
+  const match = /^#!\/usr\/bin\/env -S node(.*)$/.exec(first);
+  return match?.[1]?.trim().split(/\s+/).filter((f) => f !== "") ?? [];
+}
+
+/** Starts kubeward's issuer (bench/servers/kubeward-issuer.ts of `build`, with the CLI's Node flags) with `storage`. */
 export async function startKubewardIssuer(env: BenchEnv, storage: "memory" | "sqlite", build: IssuerBuild = THIS_BUILD): Promise<BenchIssuer> {
   const port = await freePort();
   const name = `${build.name} (${storage})`;
   const script = join(build.root, "bench", "servers", "kubeward-issuer.ts");
   const stateDir = mkdtempSync(join(env.dir, "issuer-"));
   writeFileSync(join(stateDir, FIXTURES_FILE), JSON.stringify(issuerFixtures()), { mode: 0o600 });
-  const child = env.spawn(name.replace(/[^\w@-]+/g, "-"), NODE, [...profileFlags(storage), script, String(port), env.certFile, env.keyFile, storage, stateDir]);
+  const child = env.spawn(name.replace(/[^\w@-]+/g, "-"), NODE, [...cliNodeFlags(build), ...profileFlags(storage), script, String(port), env.certFile, env.keyFile, storage, stateDir]);
   const url = `https://127.0.0.1:${port}`;
   const fetch = fetchTrusting(env.caPem);
   await waitFor(name, () => discovered(url, fetch), 30_000, child);
