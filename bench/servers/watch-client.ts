@@ -23,6 +23,7 @@ const STREAMS_PER_CONNECTION = 250;
 const started = Date.now();
 const target = new URL(url);
 const sessions: { session: ClientHttp2Session; streams: number }[] = [];
+let connecting: Promise<void> | undefined;
 
 function openH1(): Promise<void> {
   return new Promise((resolve, reject) => {
@@ -40,21 +41,30 @@ function openH1(): Promise<void> {
   });
 }
 
-/** A session with room for another stream: at most 250, and never more than the server allows. */
+/**
+ * A session with room for another stream: at most 250, and never more than
+ * the server allows. Sessions are made one at a time: the watches opened in
+ * the meantime wait for the new one instead of each opening its own.
+ */
 async function sessionWithRoom(): Promise<{ session: ClientHttp2Session; streams: number }> {
-  const last = sessions.at(-1);
-  if (last !== undefined && last.streams < Math.min(STREAMS_PER_CONNECTION, last.session.remoteSettings.maxConcurrentStreams ?? 100)) {
-    last.streams++;
-    return last;
+  for (;;) {
+    const last = sessions.at(-1);
+    if (last !== undefined && last.streams < Math.min(STREAMS_PER_CONNECTION, last.session.remoteSettings.maxConcurrentStreams ?? 100)) {
+      last.streams++;
+      return last;
+    }
+    connecting ??= newSession().finally(() => { connecting = undefined; });
+    await connecting;
   }
+}
+
+async function newSession(): Promise<void> {
   const session = connect(target.origin, { ca });
   await new Promise<void>((resolve, reject) => {
     session.once("remoteSettings", () => resolve());
     session.once("error", reject);
   });
-  const made = { session, streams: 1 };
-  sessions.push(made);
-  return made;
+  sessions.push({ session, streams: 0 });
 }
 
 async function openH2(): Promise<void> {
