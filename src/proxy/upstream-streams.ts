@@ -52,20 +52,25 @@ export function createUpstreamStreams(origin: string, tls: ConnectionOptions): U
     return new Promise((resolve, reject) => {
       const session = connect(origin, { ...tls, ALPNProtocols: ["h2"] } as Parameters<typeof connect>[1]);
       const s: Session = { session, active: 0 };
+      // Usable once the server's SETTINGS are in: until then its stream limit is unknown.
+      const settled = new Promise<void>((ok) => session.once("remoteSettings", () => ok()));
       session.once("connect", () => {
-        session.off("error", failed);
         if (session.alpnProtocol !== "h2") {
+          session.off("error", failed);
           unsupported = true;
           session.destroy();
           resolve(undefined);
           return;
         }
-        session.on("error", () => forget(s));
-        session.once("close", () => forget(s));
-        session.once("goaway", () => forget(s));
-        session.setTimeout(IDLE_CLOSE_MS, () => { if (s.active === 0) session.close(); });
-        sessions.push(s);
-        resolve(s);
+        void settled.then(() => {
+          session.off("error", failed);
+          session.on("error", () => forget(s));
+          session.once("close", () => forget(s));
+          session.once("goaway", () => forget(s));
+          session.setTimeout(IDLE_CLOSE_MS, () => { if (s.active === 0) session.close(); });
+          sessions.push(s);
+          resolve(s);
+        });
       });
       const failed = (err: Error & { code?: string }) => {
         // Node refuses a TLS connection whose ALPN did not pick h2 before "connect".
@@ -80,25 +85,32 @@ export function createUpstreamStreams(origin: string, tls: ConnectionOptions): U
     });
   }
 
-  async function session(): Promise<Session | undefined> {
+  /** A session with a stream slot taken for the caller (active already counts it), or undefined without HTTP/2. */
+  async function reserve(): Promise<Session | undefined> {
     for (;;) {
       const open = sessions.find(usable);
-      if (open !== undefined) return open;
+      if (open !== undefined) {
+        open.active++;
+        return open;
+      }
       if (unsupported) return undefined;
       connecting ??= openSession().finally(() => { connecting = undefined; });
-      const made = await connecting;
-      if (made === undefined) return undefined;
-      if (usable(made)) return made;
+      if (await connecting === undefined) return undefined;
     }
   }
 
   return {
     async open(headers) {
       if (unsupported || closed) return undefined;
-      const s = await session();
+      const s = await reserve();
       if (s === undefined) return undefined;
-      const stream = s.session.request(headers, { endStream: true });
-      s.active++;
+      let stream: ClientHttp2Stream;
+      try {
+        stream = s.session.request(headers, { endStream: true });
+      } catch (err) {
+        s.active--;
+        throw err;
+      }
       stream.once("close", () => {
         s.active--;
       });

@@ -16,11 +16,13 @@ interface Seen {
   readonly rawHeaders: string[];
 }
 
-async function startH2Upstream(): Promise<{ server: Http2SecureServer; url: string; caPem: string; seen: Seen[] }> {
+async function startH2Upstream(maxConcurrentStreams?: number): Promise<{ server: Http2SecureServer; url: string; caPem: string; seen: Seen[]; sessions: () => number }> {
   const ca = await createCertificateAuthority("h2-upstream-ca");
   const leaf = await issueCertificate(ca, { commonName: "127.0.0.1", hosts: ["127.0.0.1"], usage: "server" });
   const seen: Seen[] = [];
-  const server = createSecureServer({ cert: leaf.certPem, key: leaf.keyPem, allowHTTP1: true }, (req, res) => {
+  const settings = maxConcurrentStreams === undefined ? {} : { settings: { maxConcurrentStreams } };
+  let sessions = 0;
+  const server = createSecureServer({ cert: leaf.certPem, key: leaf.keyPem, allowHTTP1: true, ...settings }, (req, res) => {
     seen.push({ httpVersion: req.httpVersion, rawHeaders: req.rawHeaders });
     if (!(req.url ?? "").includes("watch=1")) {
       res.writeHead(200, { "content-type": "application/json" }).end('{"kind":"Status","status":"Success"}');
@@ -31,9 +33,10 @@ async function startH2Upstream(): Promise<{ server: Http2SecureServer; url: stri
     res.write('{"type":"ADDED"}\n');
     setTimeout(() => res.end('{"type":"MODIFIED"}\n'), 50);
   });
+  server.on("session", () => { sessions++; });
   server.listen(0, "127.0.0.1");
   await once(server, "listening");
-  return { server, url: `https://127.0.0.1:${(server.address() as AddressInfo).port}`, caPem: ca.certPem, seen };
+  return { server, url: `https://127.0.0.1:${(server.address() as AddressInfo).port}`, caPem: ca.certPem, seen, sessions: () => sessions };
 }
 
 function values(rawHeaders: readonly string[], name: string): string[] {
@@ -80,4 +83,16 @@ test("watches go over HTTP/2 to an upstream that offers it, groups still separat
   const plain = await send(h, "/api/v1/namespaces", ["Authorization", "Bearer alice-token"]);
   assert.equal(plain.status, 200);
   assert.equal(up.seen.at(-1)?.httpVersion, "1.1");
+});
+
+test("watches beyond the upstream's stream limit open another HTTP/2 connection instead of waiting", async (t) => {
+  const up = await startH2Upstream(2);
+  t.after(() => up.server.close());
+  const h = await startHarness({ upstreamConfig: { server: up.url, caPem: up.caPem } });
+  t.after(() => h.close());
+
+  const watches = await Promise.all(Array.from({ length: 5 }, () => send(h, "/api/v1/namespaces/default/configmaps?watch=1", ["Authorization", "Bearer alice-token"])));
+  for (const w of watches) assert.equal(w.text, '{"type":"ADDED"}\n{"type":"MODIFIED"}\n');
+  assert.equal(up.seen.filter((s) => s.httpVersion === "2.0").length, 5, "every watch went over HTTP/2");
+  assert.equal(up.sessions(), 3, "two streams a connection: three connections for five watches");
 });
