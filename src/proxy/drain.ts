@@ -95,10 +95,31 @@ class Tracker implements DrainTracker {
     for (const end of [...this.#streams]) end();
     await waitAll([...this.#plain], graceMs);
     for (const socket of this.#upgraded) socket.destroy();
+    await waitAll([...this.#active].filter(([socket, active]) => active === 0 && writing(socket)).map(([socket]) => flushed(socket)), FLUSH_MS);
     for (const socket of this.#active.keys()) socket.destroy();
     for (const session of this.#sessions) session.destroy();
     for (const socket of this.#connections) socket.destroy();
   }
+}
+
+/**
+ * How long a connection whose last response is still being written (a large
+ * body, a slow reader) may take to deliver it once its request is done.
+ */
+const FLUSH_MS = 1_000;
+
+/** Whether bytes handed to the socket have not reached the kernel yet. */
+function writing(socket: Socket): boolean {
+  return !socket.destroyed && socket.writableLength > 0;
+}
+
+/** Settles once everything written to `socket` is flushed, or it closes. */
+function flushed(socket: Socket): Promise<void> {
+  return new Promise((resolve) => {
+    socket.once("finish", resolve);
+    socket.once("drain", resolve);
+    socket.once("close", resolve);
+  });
 }
 
 async function waitAll(promises: Promise<unknown>[], ms: number): Promise<void> {

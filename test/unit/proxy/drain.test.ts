@@ -5,7 +5,7 @@ import type { Socket } from "node:net";
 import { createDrainTracker } from "../../../src/proxy/drain.ts";
 
 function fakeSocket() {
-  const s = Object.assign(new EventEmitter(), { ended: false, destroyed: false, end() { this.ended = true; }, destroy() { this.destroyed = true; } });
+  const s = Object.assign(new EventEmitter(), { ended: false, destroyed: false, writableLength: 0, end() { this.ended = true; }, destroy() { this.destroyed = true; } });
   return s as typeof s & Socket;
 }
 
@@ -41,4 +41,20 @@ test("drain gives up on plain requests after the grace period and cuts upgraded 
   await d.drain(50);
   assert.ok(Date.now() - started >= 45);
   assert.equal(upgraded.destroyed, true);
+});
+
+test("drain lets a finished response still being written reach its client before cutting the connection", async () => {
+  const d = createDrainTracker();
+  const socket = fakeSocket();
+  d.addSocket(socket);
+  const done = d.beginRequest(socket);
+  const drained = d.drain(5_000);
+  socket.writableLength = 64 * 1024;
+  done();
+  await new Promise((r) => setTimeout(r, 20));
+  assert.equal(socket.destroyed, false, "not cut while its last response is still going out");
+  socket.writableLength = 0;
+  socket.emit("finish");
+  await drained;
+  assert.equal(socket.destroyed, true);
 });
