@@ -5,7 +5,7 @@
  */
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { createSecureServer, type Http2SecureServer } from "node:http2";
+import { constants, createSecureServer, type Http2SecureServer } from "node:http2";
 import { once } from "node:events";
 import type { AddressInfo } from "node:net";
 import { createCertificateAuthority, issueCertificate } from "../../src/pki/certificates.ts";
@@ -95,4 +95,23 @@ test("watches beyond the upstream's stream limit open another HTTP/2 connection 
   for (const w of watches) assert.equal(w.text, '{"type":"ADDED"}\n{"type":"MODIFIED"}\n');
   assert.equal(up.seen.filter((s) => s.httpVersion === "2.0").length, 5, "every watch went over HTTP/2");
   assert.equal(up.sessions(), 3, "two streams a connection: three connections for five watches");
+});
+
+test("a watch stream the upstream refuses unprocessed (REFUSED_STREAM) is sent again over HTTP/1.1", async (t) => {
+  const up = await startH2Upstream();
+  t.after(() => up.server.close());
+  let refusals = 0;
+  up.server.prependListener("stream", (stream) => {
+    if (refusals > 0) return;
+    refusals++;
+    stream.close(constants.NGHTTP2_REFUSED_STREAM);
+  });
+  const h = await startHarness({ upstreamConfig: { server: up.url, caPem: up.caPem } });
+  t.after(() => h.close());
+
+  const w = await send(h, "/api/v1/namespaces/default/configmaps?watch=1", ["Authorization", "Bearer alice-token"]);
+  assert.equal(w.status, 200);
+  assert.equal(w.text, '{"type":"ADDED"}\n{"type":"MODIFIED"}\n');
+  assert.equal(refusals, 1);
+  assert.equal(up.seen.at(-1)?.httpVersion, "1.1", "answered over HTTP/1.1 after the refusal");
 });

@@ -5,7 +5,7 @@
  * writes (a watch event, a page of a large list) is written to the client at once.
  */
 import type { IncomingHttpHeaders } from "node:http";
-import type { ClientHttp2Stream, OutgoingHttpHeaders } from "node:http2";
+import { constants, type ClientHttp2Stream, type OutgoingHttpHeaders } from "node:http2";
 import type { Dispatcher } from "undici";
 import type { Readable, Writable } from "node:stream";
 import { HOP_BY_HOP } from "../headers.ts";
@@ -55,17 +55,20 @@ export type ForwardOutcome =
  */
 export async function forward(upstream: Upstream, req: ForwardRequest, res: ClientResponse): Promise<ForwardOutcome> {
   const credentials = await upstream.credentialHeaders();
+  const overHttp1 = (exchange: Exchange) => upstream.pool.dispatch({
+    method: req.method, path: upstream.basePath + req.target,
+    headers: credentials.length === 0 ? req.headers as string[] : [...req.headers, ...credentials], body: req.body,
+  }, exchange);
   if (req.longRunning && req.body === null) {
     const stream = await openStream(upstream, req, credentials);
-    if (stream !== undefined) return new Promise((resolve) => driveStream(stream, new Exchange(true, res, resolve), upstream.headersTimeoutMs));
+    if (stream !== undefined) {
+      return new Promise((resolve) => {
+        const exchange = new Exchange(true, res, resolve);
+        driveStream(stream, exchange, upstream.headersTimeoutMs, () => overHttp1(exchange));
+      });
+    }
   }
-  return new Promise((resolve) => {
-    const exchange = new Exchange(req.longRunning, res, resolve);
-    upstream.pool.dispatch({
-      method: req.method, path: upstream.basePath + req.target,
-      headers: credentials.length === 0 ? req.headers as string[] : [...req.headers, ...credentials], body: req.body,
-    }, exchange);
-  });
+  return new Promise((resolve) => overHttp1(new Exchange(req.longRunning, res, resolve)));
 }
 
 /**
@@ -91,8 +94,12 @@ async function openStream(upstream: Upstream, req: ForwardRequest, credentials: 
   }
 }
 
-/** Feeds an HTTP/2 stream's answer to `exchange`, through a controller like undici's. */
-function driveStream(stream: ClientHttp2Stream, exchange: Exchange, headersTimeoutMs: number): void {
+/**
+ * Feeds an HTTP/2 stream's answer to `exchange`, through a controller like
+ * undici's. A stream the server refused before answering (REFUSED_STREAM:
+ * it never processed it, e.g. after a GOAWAY) goes over HTTP/1.1 instead.
+ */
+function driveStream(stream: ClientHttp2Stream, exchange: Exchange, headersTimeoutMs: number, retry: () => void): void {
   let finished = false;
   let paused = false;
   const settle = (err: Error) => {
@@ -124,8 +131,16 @@ function driveStream(stream: ClientHttp2Stream, exchange: Exchange, headersTimeo
     finished = true;
     exchange.onResponseEnd();
   });
-  stream.once("error", settle);
-  stream.once("close", () => settle(Object.assign(new Error(`stream closed with code ${stream.rstCode}`), { code: "ECONNRESET" })));
+  let answered = false;
+  stream.once("response", () => { answered = true; });
+  const refused = () => !answered && !finished && stream.rstCode === constants.NGHTTP2_REFUSED_STREAM;
+  const again = () => {
+    finished = true;
+    clearTimeout(timer);
+    retry();
+  };
+  stream.once("error", (err) => (refused() ? again() : settle(err)));
+  stream.once("close", () => (refused() ? again() : settle(Object.assign(new Error(`stream closed with code ${stream.rstCode}`), { code: "ECONNRESET" }))));
 }
 
 /** How long a drain waits for the rest of a half-written watch event. */
