@@ -9,7 +9,7 @@ import type { Clock } from "../clock.ts";
 import type { Logger } from "../log/logger.ts";
 import type { Metrics } from "../metrics/metrics.ts";
 import { KubewardError } from "../errors.ts";
-import type { Agent } from "undici";
+import type { Agent } from "node:https";
 import type { Authentication, TokenAuthenticator } from "./authenticator.ts";
 import { mapClaims, type Claims } from "./claim-mapping.ts";
 import { discoverJwksUri } from "./discovery.ts";
@@ -49,7 +49,8 @@ class OidcIssuerAuthenticator implements TokenAuthenticator {
   readonly #config: OidcIssuerConfig;
   readonly #deps: OidcAuthenticatorDeps;
   readonly #timing: OidcTiming;
-  readonly #agent: Agent | undefined;
+  /** The issuer connection pool, made only when the default getters are used. */
+  #agent: Agent | undefined;
   readonly #get: JsonGetter;
   readonly #getText: TextGetter;
   readonly #abort = new AbortController();
@@ -63,9 +64,9 @@ class OidcIssuerAuthenticator implements TokenAuthenticator {
     this.#config = config;
     this.#deps = deps;
     this.#timing = timing;
-    this.#agent = deps.get && deps.getText ? undefined : createIssuerAgent(config.caPem);
-    this.#get = deps.get ?? createJsonGetter(this.#agent);
-    this.#getText = deps.getText ?? createTextGetter(this.#agent);
+    const agent = () => (this.#agent ??= createIssuerAgent(config.caPem));
+    this.#get = deps.get ?? createJsonGetter(agent());
+    this.#getText = deps.getText ?? createTextGetter(agent());
     this.#log = deps.logger.child({ issuer: config.issuerUrl });
   }
 
@@ -84,7 +85,7 @@ class OidcIssuerAuthenticator implements TokenAuthenticator {
     this.#abort.abort();
     clearTimeout(this.#retryTimer);
     this.#cache?.close();
-    void this.#agent?.destroy().catch(() => undefined);
+    this.#agent?.destroy();
   }
 
   async authenticate(token: string): Promise<Authentication> {
