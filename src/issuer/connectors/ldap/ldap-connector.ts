@@ -6,8 +6,8 @@
 import type { Client, Entry } from "ldapts";
 import { KubewardError } from "../../../errors.ts";
 import type { Logger } from "../../../log/logger.ts";
-import type { ConnectorDeps, ConnectorType, Identity, PasswordConnector, RefreshConnector, Scopes } from "../connector.ts";
-import { checkLdapConfig, ldapConfigSchema, type LdapConfig, type LdapTarget } from "./ldap-config.ts";
+import type { ConnectorDeps, Identity, PasswordConnector, RefreshConnector, Scopes } from "../connector.ts";
+import { checkLdapConfig, type LdapConfig, type LdapTarget } from "./ldap-config.ts";
 import { findUsers, groupsOf, identityOf, readUser } from "./ldap-search.ts";
 import { connect, isInvalidCredentials, ldapError } from "./ldap-session.ts";
 
@@ -120,4 +120,3 @@ export async function openLdapConnector(id: string, name: string, config: LdapCo
 }
 
 /** The registry entry for `ldap`. */
-export const ldapConnectorType: ConnectorType<LdapConfig> = { schema: ldapConfigSchema, open: openLdapConnector };

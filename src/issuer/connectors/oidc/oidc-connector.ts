@@ -6,9 +6,9 @@
 import * as oidc from "openid-client";
 import { KubewardError } from "../../../errors.ts";
 import type { Logger } from "../../../log/logger.ts";
-import type { CallbackConnector, CallbackState, ConnectorDeps, ConnectorType, Identity, RefreshConnector, Scopes } from "../connector.ts";
+import type { CallbackConnector, CallbackState, ConnectorDeps, Identity, RefreshConnector, Scopes } from "../connector.ts";
 import { identityFromClaims } from "./oidc-claims.ts";
-import { checkOidcConfig, oidcConfigSchema, type OidcConfig } from "./oidc-config.ts";
+import { checkOidcConfig, type OidcConfig } from "./oidc-config.ts";
 import { lazyDiscovery, upstreamError, upstreamHttp, type Phase, type UpstreamHttp } from "./oidc-upstream.ts";
 
 /** What an oidc identity keeps to refresh: the upstream refresh token (stored encrypted by the issuer). */
@@ -169,4 +169,3 @@ export async function openOidcConnector(id: string, name: string, config: OidcCo
 }
 
 /** The registry entry for `oidc`. */
-export const oidcConnectorType: ConnectorType<OidcConfig> = { schema: oidcConfigSchema, open: openOidcConnector };

@@ -7,8 +7,8 @@ import { randomBytes } from "node:crypto";
 import { KubewardError } from "../../../errors.ts";
 import type { Clock } from "../../../clock.ts";
 import type { Logger } from "../../../log/logger.ts";
-import type { CallbackConnector, CallbackState, ConnectorDeps, ConnectorType, Identity, Scopes } from "../connector.ts";
-import { checkSamlConfig, samlConfigSchema, type SamlConfig, type SamlSettings } from "./saml-config.ts";
+import type { CallbackConnector, CallbackState, ConnectorDeps, Identity, Scopes } from "../connector.ts";
+import { checkSamlConfig, type SamlConfig, type SamlSettings } from "./saml-config.ts";
 import { identityFromProfile } from "./saml-identity.ts";
 import { ReplayGuard } from "./saml-replay.ts";
 import { samlFor, validateResponse } from "./saml-response.ts";
@@ -114,4 +114,3 @@ export async function openSamlConnector(id: string, name: string, config: SamlCo
 }
 
 /** The registry entry for `saml`. */
-export const samlConnectorType: ConnectorType<SamlConfig> = { schema: samlConfigSchema, open: openSamlConnector };
