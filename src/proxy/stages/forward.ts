@@ -118,8 +118,10 @@ function driveStream(stream: ClientHttp2Stream, exchange: Exchange, headersTimeo
     resume: () => { paused = false; stream.resume(); },
   };
   const timer = setTimeout(() => settle(Object.assign(new Error("no response headers in time"), { code: "ETIMEDOUT" })), headersTimeoutMs);
+  let answered = false;
   exchange.onRequestStart(controller);
   stream.once("response", (head) => {
+    answered = true;
     clearTimeout(timer);
     const headers: IncomingHttpHeaders = {};
     for (const name in head) if (!name.startsWith(":")) headers[name] = head[name];
@@ -131,8 +133,6 @@ function driveStream(stream: ClientHttp2Stream, exchange: Exchange, headersTimeo
     finished = true;
     exchange.onResponseEnd();
   });
-  let answered = false;
-  stream.once("response", () => { answered = true; });
   const refused = () => !answered && !finished && stream.rstCode === constants.NGHTTP2_REFUSED_STREAM;
   const again = () => {
     finished = true;
