@@ -24,6 +24,8 @@ export interface UpstreamStreams {
 
 /** Streams per session when the server has not said (RFC 9113 recommends at least 100). */
 const DEFAULT_MAX_STREAMS = 100;
+/** Longest wait for a new session's SETTINGS; long-running requests then go over HTTP/1.1. */
+const SETTINGS_WAIT_MS = 10_000;
 /** An idle session (no open stream) is closed after this long. */
 const IDLE_CLOSE_MS = 60_000;
 
@@ -54,6 +56,14 @@ export function createUpstreamStreams(origin: string, tls: ConnectionOptions): U
       const s: Session = { session, active: 0 };
       // Usable once the server's SETTINGS are in: until then its stream limit is unknown.
       const settled = new Promise<void>((ok) => session.once("remoteSettings", () => ok()));
+      const giveUp = setTimeout(() => {
+        session.destroy();
+        reject(new Error("kube-apiserver sent no HTTP/2 SETTINGS in time"));
+      }, SETTINGS_WAIT_MS);
+      session.once("close", () => {
+        clearTimeout(giveUp);
+        reject(new Error("the HTTP/2 connection closed before it could be used"));
+      });
       session.once("connect", () => {
         if (session.alpnProtocol !== "h2") {
           session.off("error", failed);
@@ -63,6 +73,7 @@ export function createUpstreamStreams(origin: string, tls: ConnectionOptions): U
           return;
         }
         void settled.then(() => {
+          clearTimeout(giveUp);
           session.off("error", failed);
           session.on("error", () => forget(s));
           session.once("close", () => forget(s));
@@ -73,6 +84,7 @@ export function createUpstreamStreams(origin: string, tls: ConnectionOptions): U
         });
       });
       const failed = (err: Error & { code?: string }) => {
+        clearTimeout(giveUp);
         // Node refuses a TLS connection whose ALPN did not pick h2 before "connect".
         if (err.code === "ERR_HTTP2_ERROR" && /protocol/i.test(err.message)) {
           unsupported = true;
