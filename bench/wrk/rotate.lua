@@ -9,10 +9,5 @@ request = function()
   return wrk.format(nil, nil, { ["Authorization"] = "Bearer " .. tokens[next_index], ["Accept"] = "application/json" })
 end
 
-done = function(summary, latency, requests)
-  local e = summary.errors
-  io.write(string.format(
-    '{"requests":%d,"durationUs":%d,"p50Us":%d,"p99Us":%d,"non2xx":%d,"socketErrors":%d}\n',
-    summary.requests, summary.duration, latency:percentile(50), latency:percentile(99),
-    e.status, e.connect + e.read + e.write + e.timeout))
-end
+-- done(): the figures as one JSON line, from report.lua beside this script.
+dofile(debug.getinfo(1, "S").source:match("^@(.*/)") .. "report.lua")
