@@ -17,11 +17,15 @@ export const CONNECTION_FLAGS: readonly FlagDef[] = [
   { name: "token", type: "string", arg: "TOKEN", help: "A bearer token whose groups include the admin group; or KUBEWARD_ADMIN_TOKEN." },
 ];
 
-/** A parsed admin command line, or the exit code after its problems were printed. */
+/** A parsed admin command line, or the exit code after its help or its problems were printed. */
 export type Parsed = { readonly positionals: string[]; readonly values: FlagValues } | { readonly exit: number };
 
-/** Splits `argv` into positionals and flags (`--flag value` or `--flag=value`); prints problems. */
-export function parseCommand(argv: readonly string[], defs: readonly FlagDef[], command: string, io: CliIo): Parsed {
+/** Prints `help` for --help/-h; otherwise splits `argv` into positionals and flags (`--flag value` or `--flag=value`) and prints problems. */
+export function parseCommand(argv: readonly string[], defs: readonly FlagDef[], command: string, help: string, io: CliIo): Parsed {
+  if (argv.includes("--help") || argv.includes("-h")) {
+    io.stdout(help);
+    return { exit: EXIT.ok };
+  }
   const valued = new Set(defs.filter((d) => d.type !== "boolean").map((d) => `--${d.name}`));
   const positionals: string[] = [];
   const flags: string[] = [];

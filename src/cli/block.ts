@@ -24,11 +24,7 @@ export function durationSeconds(text: string): number | undefined {
 
 /** Runs `kubeward block`. */
 export async function runBlock(argv: readonly string[], io: CliIo): Promise<number> {
-  if (argv.includes("--help") || argv.includes("-h")) {
-    io.stdout(USAGE);
-    return EXIT.ok;
-  }
-  const parsed = parseCommand(argv, FLAGS, "block", io);
+  const parsed = parseCommand(argv, FLAGS, "block", USAGE, io);
   if ("exit" in parsed) return parsed.exit;
   const [kind, name, ...extra] = parsed.positionals;
   if ((kind !== "user" && kind !== "group") || name === undefined || extra.length > 0) {

@@ -10,11 +10,7 @@ const USAGE = usage("Usage: kubeward revocations list | lift ID [flags]\n\nLists
 
 /** Runs `kubeward revocations`. */
 export async function runRevocations(argv: readonly string[], io: CliIo): Promise<number> {
-  if (argv.includes("--help") || argv.includes("-h")) {
-    io.stdout(USAGE);
-    return EXIT.ok;
-  }
-  const parsed = parseCommand(argv, CONNECTION_FLAGS, "revocations", io);
+  const parsed = parseCommand(argv, CONNECTION_FLAGS, "revocations", USAGE, io);
   if ("exit" in parsed) return parsed.exit;
   const [verb, id, ...extra] = parsed.positionals;
   if (verb === "list" && id === undefined) {

@@ -11,11 +11,7 @@ const USAGE = usage("Usage: kubeward revoke user NAME | group NAME | all [--reas
 
 /** Runs `kubeward revoke`. */
 export async function runRevoke(argv: readonly string[], io: CliIo): Promise<number> {
-  if (argv.includes("--help") || argv.includes("-h")) {
-    io.stdout(USAGE);
-    return EXIT.ok;
-  }
-  const parsed = parseCommand(argv, FLAGS, "revoke", io);
+  const parsed = parseCommand(argv, FLAGS, "revoke", USAGE, io);
   if ("exit" in parsed) return parsed.exit;
   const [kind, name, ...extra] = parsed.positionals;
   const named = kind === "user" || kind === "group";

@@ -1,7 +1,9 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { durationSeconds } from "../../../src/cli/block.ts";
-import { table } from "../../../src/cli/revocations.ts";
+import { durationSeconds, runBlock } from "../../../src/cli/block.ts";
+import { EXIT, type CliIo } from "../../../src/cli/io.ts";
+import { runRevoke } from "../../../src/cli/revoke.ts";
+import { runRevocations, table } from "../../../src/cli/revocations.ts";
 
 test("--for durations: seconds, minutes, hours, days; anything else is refused", () => {
   assert.equal(durationSeconds("90s"), 90);
@@ -28,4 +30,18 @@ test("the list is an aligned table, newest first; all shows as *, a block withou
     "",
   ].join("\n"));
   assert.equal(table({ revocations: [], blocks: [] }), "No revocations or blocks in force.\n");
+});
+
+test("--help of revoke, block and revocations prints the usage and exits 0 without calling the admin API", async () => {
+  for (const [run, synopsis] of [
+    [runRevoke, "Usage: kubeward revoke user NAME"], [runBlock, "Usage: kubeward block user|group NAME"], [runRevocations, "Usage: kubeward revocations list | lift ID"],
+  ] as const) {
+    let out = "";
+    let err = "";
+    const io = { stdout: (s: string) => { out += s; }, stderr: (s: string) => { err += s; } } as unknown as CliIo;
+    assert.equal(await run(["user", "alice", "--help"], io), EXIT.ok);
+    assert.ok(out.startsWith(synopsis), out);
+    assert.match(out, /--server URL/);
+    assert.equal(err, "");
+  }
 });
