@@ -84,7 +84,9 @@ async function openStream(upstream: Upstream, req: ForwardRequest, credentials: 
       const value = list[i + 1] as string;
       const seen = headers[name];
       // Repeated names stay repeated fields (several Impersonate-Group values are several groups).
-      headers[name] = seen === undefined ? value : Array.isArray(seen) ? [...seen, value] : [String(seen), value];
+      if (seen === undefined) headers[name] = value;
+      else if (Array.isArray(seen)) seen.push(value);
+      else headers[name] = [String(seen), value];
     }
   }
   try {
