@@ -1,15 +1,16 @@
 # syntax=docker/dockerfile:1
-# kubeward container image: compiled with Node 24, run on distroless Node 24 as
+# kubeward container image: bundled (scripts/build.ts) with Node 24, run on distroless Node 24 as
 # a non-root user with production dependencies only; no shell or package
 # manager at run time, nothing written outside /tmp (read-only root FS works).
 # Build: docker build -t kubeward:0.1.0 .   (pin the base images by digest in your registry)
 
 FROM node:24-bookworm-slim AS build
 WORKDIR /src
-COPY package.json package-lock.json tsconfig.json tsconfig.build.json ./
+COPY package.json package-lock.json tsconfig.json ./
 RUN --mount=type=cache,target=/root/.npm npm ci --ignore-scripts --no-audit --no-fund
 COPY src ./src
-RUN npx tsc -p tsconfig.build.json
+COPY scripts/build.ts ./scripts/build.ts
+RUN node scripts/build.ts
 
 FROM node:24-bookworm-slim AS deps
 WORKDIR /src

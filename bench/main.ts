@@ -7,8 +7,8 @@
  *        --cpu-prof (a V8 profile of kubeward proxy into bench/results/)
  *        --baseline DIR (also run kubeward from another checkout, e.g. a
  *        `git worktree` of an older commit, as "kubeward@baseline")
- * kubeward runs as users run it: each checkout is compiled first
- * (tsc -p tsconfig.build.json) and started from its dist/cli/main.js.
+ * kubeward runs as users run it: each checkout is built first with its own
+ * `npm run build` and started from its dist/cli/main.js.
  */
 import { spawnSync } from "node:child_process";
 import { parseArgs } from "node:util";
@@ -49,16 +49,16 @@ const log = (row: Row) => {
 };
 
 /**
- * Compiles the checkout at `repo` with this checkout's TypeScript, as `npm run
- * build` does, and returns its compiled CLI entry; a failed build stops the bench.
+ * Builds the checkout at `repo` with its own `npm run build` (a baseline
+ * checkout needs its node_modules) and returns its CLI entry; a failed build
+ * stops the bench.
  */
 function buildEntry(repo: string): string {
-  const tsc = join(REPO, "node_modules", "typescript", "bin", "tsc");
   const started = Date.now();
-  const built = spawnSync(process.execPath, [tsc, "-p", "tsconfig.build.json"], { cwd: repo, encoding: "utf8" });
+  const built = spawnSync("npm", ["run", "--silent", "build"], { cwd: repo, encoding: "utf8" });
   if (built.status !== 0) {
     const output = `${built.stdout}${built.stderr}`.trim() || (built.error?.message ?? `exit ${built.status}`);
-    throw new Error(`bench: could not build ${repo} (tsc -p tsconfig.build.json); the bench runs its dist/cli/main.js:\n${output}`);
+    throw new Error(`bench: could not build ${repo} (npm run build); the bench runs its dist/cli/main.js:\n${output}`);
   }
   console.log(`built ${repo} in ${((Date.now() - started) / 1000).toFixed(1)} s`);
   return join(repo, "dist", "cli", "main.js");

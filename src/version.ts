@@ -1,6 +1,4 @@
-/** The kubeward version, read once from package.json. */
-import { readFileSync } from "node:fs";
-
-const pkg = JSON.parse(readFileSync(new URL("../package.json", import.meta.url), "utf8")) as { version: string };
+/** The kubeward version, from package.json (inlined into the bundle at build time). */
+import pkg from "../package.json" with { type: "json" };
 
 export const VERSION: string = pkg.version;

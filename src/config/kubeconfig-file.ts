@@ -72,7 +72,8 @@ async function parseKubeconfigText(text: string): Promise<unknown> {
   try {
     return JSON.parse(text);
   } catch {
-    return (await import("yaml")).parse(text);
+    // `default`: yaml is CommonJS, whose dynamic import has only a default export in the bundle.
+    return (await import("yaml")).default.parse(text);
   }
 }
 

@@ -4,6 +4,7 @@
  */
 import { spawn, type ChildProcess } from "node:child_process";
 import { once } from "node:events";
+import { kubewardBin } from "../tools/kubeward-bin.ts";
 export { freePort } from "../tools/free-port.ts";
 
 export interface ServeChild {
@@ -17,9 +18,9 @@ export interface ServeChild {
   kill9(): Promise<void>;
 }
 
-/** Starts `node src/cli/main.ts serve …args` with `env` (instead of this process's environment). */
+/** Starts `node dist/cli/main.js serve …args` (the built bundle) with `env` (instead of this process's environment). */
 export function startServe(args: readonly string[], env: NodeJS.ProcessEnv): ServeChild {
-  const child = spawn("./node_modules/.bin/node", ["src/cli/main.ts", "serve", ...args], { env, stdio: ["ignore", "pipe", "pipe"] });
+  const child = spawn("./node_modules/.bin/node", [kubewardBin(), "serve", ...args], { env, stdio: ["ignore", "pipe", "pipe"] });
   let out = "";
   let err = "";
   child.stdout.on("data", (b: Buffer) => void (out += b.toString()));

@@ -17,6 +17,7 @@ import { startRecordingUpstream } from "../tools/recording-upstream.ts";
 import { formDriver, type Landing } from "./issuer-browserless.ts";
 import { fetchTrusting } from "./issuer-harness.ts";
 import { childEnv, startServe, type ServeChild } from "./serve-child.ts";
+import { kubewardBin } from "../tools/kubeward-bin.ts";
 
 const b64 = (s: string) => Buffer.from(s).toString("base64");
 
@@ -61,7 +62,7 @@ test("zero-config serve: the printed kubeconfig command and kubeward login give 
 
   const userConfig = join(home, "user.kubeconfig");
   const args = command.replace(/\\\n/g, " ").trim().split(/\s+/);
-  await promisify(execFile)("./node_modules/.bin/node", ["src/cli/main.ts", "kubeconfig", ...args, `--kubeconfig=${userConfig}`], { env: childEnv(home) });
+  await promisify(execFile)("./node_modules/.bin/node", [kubewardBin(), "kubeconfig", ...args, `--kubeconfig=${userConfig}`], { env: childEnv(home) });
   const exec = (parse(await readFile(userConfig, "utf8")) as { users: { user: { exec: { command: string; args: string[] } } }[] }).users[0]?.user.exec;
   assert.ok(exec, "the kubeconfig has an exec user");
 

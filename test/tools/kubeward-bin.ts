@@ -1,0 +1,33 @@
+/**
+ * The built `kubeward` executable (dist/cli/main.js, the bundle users run),
+ * for tests that start kubeward as a process. `npm test` builds it first; run
+ * by hand, a missing or stale build fails the test with what to do.
+ */
+import { readdirSync, statSync } from "node:fs";
+import { join } from "node:path";
+
+const REPO = join(import.meta.dirname, "..", "..");
+export const KUBEWARD_BIN = join(REPO, "dist", "cli", "main.js");
+
+/** Newest modification time of any file under `dir`. */
+function newestUnder(dir: string): number {
+  let newest = 0;
+  for (const entry of readdirSync(dir, { withFileTypes: true, recursive: true })) {
+    if (entry.isFile()) newest = Math.max(newest, statSync(join(entry.parentPath, entry.name)).mtimeMs);
+  }
+  return newest;
+}
+
+/** KUBEWARD_BIN, after checking that it was built after the last change under src/ and package.json. */
+export function kubewardBin(): string {
+  let built: number;
+  try {
+    built = statSync(KUBEWARD_BIN).mtimeMs;
+  } catch {
+    throw new Error(`${KUBEWARD_BIN} does not exist: run \`npm run build\` first (npm test does)`);
+  }
+  if (Math.max(newestUnder(join(REPO, "src")), statSync(join(REPO, "package.json")).mtimeMs) > built) {
+    throw new Error(`${KUBEWARD_BIN} is older than src/: run \`npm run build\` first (npm test does)`);
+  }
+  return KUBEWARD_BIN;
+}
