@@ -12,13 +12,13 @@
  * upstream that does not negotiate h2 by ALPN is remembered, and callers fall
  * back to HTTP/1.1.
  */
-import { connect, constants, type ClientHttp2Session, type ClientHttp2Stream, type OutgoingHttpHeaders } from "node:http2";
+import { connect, constants, type ClientHttp2Session, type ClientHttp2Stream } from "node:http2";
 import type { ConnectionOptions } from "node:tls";
 
 /** Opens request streams on shared HTTP/2 sessions. */
 export interface UpstreamStreams {
-  /** A stream for the request, or undefined when the upstream does not speak HTTP/2. */
-  open(headers: OutgoingHttpHeaders): Promise<ClientHttp2Stream | undefined>;
+  /** A stream for the request (`fields`: raw name/value pairs, names in lower case), or undefined when the upstream does not speak HTTP/2. */
+  open(fields: readonly string[]): Promise<ClientHttp2Stream | undefined>;
   close(): void;
 }
 
@@ -112,13 +112,13 @@ export function createUpstreamStreams(origin: string, tls: ConnectionOptions): U
   }
 
   return {
-    async open(headers) {
+    async open(fields) {
       if (unsupported || closed) return undefined;
       const s = await reserve();
       if (s === undefined) return undefined;
       let stream: ClientHttp2Stream;
       try {
-        stream = s.session.request(headers, { endStream: true });
+        stream = s.session.request(fields, { endStream: true });
       } catch (err) {
         s.active--;
         throw err;

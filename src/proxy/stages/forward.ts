@@ -5,7 +5,7 @@
  * writes (a watch event, a page of a large list) is written to the client at once.
  */
 import type { IncomingHttpHeaders } from "node:http";
-import { constants, type ClientHttp2Stream, type OutgoingHttpHeaders } from "node:http2";
+import { constants, type ClientHttp2Stream, type IncomingHttpStatusHeader } from "node:http2";
 import type { Dispatcher } from "undici";
 import type { Readable, Writable } from "node:stream";
 import { HOP_BY_HOP } from "../headers.ts";
@@ -64,7 +64,7 @@ export async function forward(upstream: Upstream, req: ForwardRequest, res: Clie
     if (stream !== undefined) {
       return new Promise((resolve) => {
         const exchange = new Exchange(true, res, resolve);
-        driveStream(stream, exchange, upstream.headersTimeoutMs, () => overHttp1(exchange));
+        new StreamDriver(stream, exchange, upstream.headersTimeoutMs, () => overHttp1(exchange));
       });
     }
   }
@@ -77,72 +77,99 @@ export async function forward(upstream: Upstream, req: ForwardRequest, res: Clie
  * HTTP/1.1 path then reports the failure as usual).
  */
 async function openStream(upstream: Upstream, req: ForwardRequest, credentials: readonly string[]): Promise<ClientHttp2Stream | undefined> {
-  const headers: OutgoingHttpHeaders = { ":method": req.method, ":path": upstream.basePath + req.target };
+  // A raw field list, not a header object: repeated names stay repeated fields
+  // (several Impersonate-Group values are several groups), and the stream keeps
+  // this array, smaller than an object in dictionary mode, as long as the watch is open.
+  const fields = [":method", req.method, ":path", upstream.basePath + req.target];
   for (const list of [req.headers, credentials]) {
-    for (let i = 0; i + 1 < list.length; i += 2) {
-      const name = (list[i] as string).toLowerCase();
-      const value = list[i + 1] as string;
-      const seen = headers[name];
-      // Repeated names stay repeated fields (several Impersonate-Group values are several groups).
-      if (seen === undefined) headers[name] = value;
-      else if (Array.isArray(seen)) seen.push(value);
-      else headers[name] = [String(seen), value];
-    }
+    for (let i = 0; i + 1 < list.length; i += 2) fields.push((list[i] as string).toLowerCase(), list[i + 1] as string);
   }
   try {
-    return await upstream.streams.open(headers);
+    return await upstream.streams.open(fields);
   } catch {
     return undefined;
   }
 }
 
 /**
- * Feeds an HTTP/2 stream's answer to `exchange`, through a controller like
- * undici's. A stream the server refused before answering (REFUSED_STREAM:
- * it never processed it, e.g. after a GOAWAY) goes over HTTP/1.1 instead.
+ * Feeds an HTTP/2 stream's answer to `exchange`, as undici's controller does
+ * over HTTP/1.1. A stream the server refused before answering (REFUSED_STREAM:
+ * it never processed it, e.g. after a GOAWAY) goes over HTTP/1.1 instead. A
+ * class rather than a dozen closures: one lives as long as each open watch.
  */
-function driveStream(stream: ClientHttp2Stream, exchange: Exchange, headersTimeoutMs: number, retry: () => void): void {
-  let finished = false;
-  let paused = false;
-  const settle = (err: Error) => {
-    if (finished) return;
-    finished = true;
-    clearTimeout(timer);
-    cancelStream(stream);
-    exchange.onResponseError(controller, err);
-  };
-  const controller: Dispatcher.DispatchController = {
-    get aborted() { return finished; },
-    get paused() { return paused; },
-    reason: null,
-    abort: settle,
-    pause: () => { paused = true; stream.pause(); },
-    resume: () => { paused = false; stream.resume(); },
-  };
-  const timer = setTimeout(() => settle(Object.assign(new Error("no response headers in time"), { code: "ETIMEDOUT" })), headersTimeoutMs);
-  let answered = false;
-  exchange.onRequestStart(controller);
-  stream.once("response", (head) => {
-    answered = true;
-    clearTimeout(timer);
+class StreamDriver implements Dispatcher.DispatchController {
+  readonly reason = null;
+  paused = false;
+  private finished = false;
+  private answered = false;
+  private timer: NodeJS.Timeout | undefined;
+  private readonly stream: ClientHttp2Stream;
+  private readonly exchange: Exchange;
+  private readonly retry: () => void;
+
+  constructor(stream: ClientHttp2Stream, exchange: Exchange, headersTimeoutMs: number, retry: () => void) {
+    this.stream = stream;
+    this.exchange = exchange;
+    this.retry = retry;
+    this.timer = setTimeout(() => this.abort(Object.assign(new Error("no response headers in time"), { code: "ETIMEDOUT" })), headersTimeoutMs);
+    exchange.onRequestStart(this);
+    stream.once("response", (head) => this.onResponse(head));
+    stream.on("data", (chunk: Buffer) => { if (!this.finished) exchange.onResponseData(this, chunk); });
+    stream.once("end", () => this.onEnd());
+    stream.once("error", (err) => (this.refused() ? this.again() : this.abort(err)));
+    stream.once("close", () => (this.refused() ? this.again() : this.abort(Object.assign(new Error(`stream closed with code ${stream.rstCode}`), { code: "ECONNRESET" }))));
+  }
+
+  get aborted(): boolean {
+    return this.finished;
+  }
+
+  abort(err: Error): void {
+    if (this.finished) return;
+    this.finished = true;
+    this.stopTimer();
+    cancelStream(this.stream);
+    this.exchange.onResponseError(this, err);
+  }
+
+  pause(): void {
+    this.paused = true;
+    this.stream.pause();
+  }
+
+  resume(): void {
+    this.paused = false;
+    this.stream.resume();
+  }
+
+  private onResponse(head: IncomingHttpHeaders & IncomingHttpStatusHeader): void {
+    this.answered = true;
+    this.stopTimer();
     const headers: IncomingHttpHeaders = {};
     for (const name in head) if (!name.startsWith(":")) headers[name] = head[name];
-    exchange.onResponseStart(controller, Number(head[":status"]), headers);
-  });
-  stream.on("data", (chunk: Buffer) => { if (!finished) exchange.onResponseData(controller, chunk); });
-  stream.once("end", () => {
-    if (finished) return;
-    finished = true;
-    exchange.onResponseEnd();
-  });
-  const refused = () => !answered && !finished && stream.rstCode === constants.NGHTTP2_REFUSED_STREAM;
-  const again = () => {
-    finished = true;
-    clearTimeout(timer);
-    retry();
-  };
-  stream.once("error", (err) => (refused() ? again() : settle(err)));
-  stream.once("close", () => (refused() ? again() : settle(Object.assign(new Error(`stream closed with code ${stream.rstCode}`), { code: "ECONNRESET" }))));
+    this.exchange.onResponseStart(this, Number(head[":status"]), headers);
+  }
+
+  private onEnd(): void {
+    if (this.finished) return;
+    this.finished = true;
+    this.exchange.onResponseEnd();
+  }
+
+  private refused(): boolean {
+    return !this.answered && !this.finished && this.stream.rstCode === constants.NGHTTP2_REFUSED_STREAM;
+  }
+
+  private again(): void {
+    this.finished = true;
+    this.stopTimer();
+    this.retry();
+  }
+
+  private stopTimer(): void {
+    clearTimeout(this.timer);
+    this.timer = undefined;
+  }
 }
 
 /** How long a drain waits for the rest of a half-written watch event. */
@@ -163,7 +190,6 @@ class Exchange implements Dispatcher.DispatchHandler {
   private jsonStream = false;
   private endTimer: NodeJS.Timeout | undefined;
   private settleDone: (kind: UpstreamErrorKind | undefined) => void = () => {};
-  private readonly resume = () => this.controller?.resume();
   /** Body chunks received this tick, not yet written. */
   private pending: Buffer[] = [];
 
@@ -208,22 +234,26 @@ class Exchange implements Dispatcher.DispatchHandler {
   onResponseData(_controller: Dispatcher.DispatchController, chunk: Buffer): void {
     if (this.ending && this.aligned) return;
     // The chunks of one socket read (16 KiB each, one per TLS record) leave in one write.
-    if (this.pending.length === 0) process.nextTick(this.flush);
+    if (this.pending.length === 0) process.nextTick(Exchange.flushLater, this);
     this.pending.push(chunk);
     if (this.jsonStream) this.aligned = chunk[chunk.length - 1] === 0x0a;
     if (this.ending && this.aligned) this.finish();
   }
 
+  private static flushLater(this: void, exchange: Exchange): void {
+    exchange.flush();
+  }
+
   /** Writes the chunks gathered this tick; pauses undici while the client's socket is full. */
-  private readonly flush = () => {
-    const { pending } = this;
+  private flush(): void {
+    const { pending, controller } = this;
     if (pending.length === 0 || this.res.writableEnded || this.res.destroyed) return;
     this.pending = [];
-    if (!this.res.write(pending.length === 1 ? pending[0] as Buffer : Buffer.concat(pending)) && this.controller !== undefined) {
-      this.controller.pause();
-      this.res.once("drain", this.resume);
+    if (!this.res.write(pending.length === 1 ? pending[0] as Buffer : Buffer.concat(pending)) && controller !== undefined) {
+      controller.pause();
+      this.res.once("drain", () => controller.resume());
     }
-  };
+  }
 
   onResponseEnd(): void {
     clearTimeout(this.endTimer);
