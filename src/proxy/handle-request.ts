@@ -19,18 +19,18 @@ import { trackConnection } from "./stages/revocation.ts";
 type Request = IncomingMessage | Http2ServerRequest;
 type Response = ServerResponse | Http2ServerResponse;
 
-/** Handles a request; never throws. */
-export async function handleRequest(ctx: HandlerContext, req: Request, res: Response): Promise<void> {
+/** Handles a request; never throws (nor rejects). */
+export function handleRequest(ctx: HandlerContext, req: Request, res: Response): Promise<void> {
   const info = requestInfo(req.method ?? "GET", req.url ?? "/", false);
   const remote = clientAddress(req.socket?.remoteAddress);
   const obs = observe(ctx, info, req.method ?? "", remote, false);
   const h1 = req.httpVersionMajor === 1;
   const done = ctx.drain.beginRequest(h1 ? (req.socket as Socket) : undefined);
-  res.once("close", done);
+  res.on("close", done);
   if (h1 && ctx.drain.draining) res.setHeader("connection", "close");
   const work = serve(ctx, req, res, info.longRunning, obs, remote);
   if (!info.longRunning) ctx.drain.trackPlain(work);
-  await work;
+  return work;
 }
 
 async function serve(ctx: HandlerContext, req: Request, res: Response, longRunning: boolean, obs: Observation, remote: string): Promise<void> {

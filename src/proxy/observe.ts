@@ -28,30 +28,54 @@ export interface ObserveDeps {
 
 /** Starts observing a request. */
 export function observe(deps: ObserveDeps, info: RequestInfo, method: string, remote: string, upgrade: boolean): Observation {
-  const { clock, logger, metrics } = deps;
-  const started = clock.now();
-  let user: string | undefined;
-  let longRunning = false;
-  let finished = false;
-  metrics.inFlight.inc();
-  return {
-    setUser: (u) => { user = u; },
-    startLongRunning: () => {
-      if (longRunning) return;
-      longRunning = true;
-      metrics.longRunning.inc({ class: info.class });
-    },
-    finish: (code, reason) => {
-      if (finished) return;
-      finished = true;
-      const durationMs = clock.now() - started;
-      metrics.inFlight.dec();
-      metrics.requests.inc({ verb: info.verb, class: info.class, code: String(code) });
-      if (longRunning) metrics.longRunning.dec({ class: info.class });
-      else if (!info.longRunning) metrics.requestDuration.observe({ verb: info.verb, class: info.class }, durationMs / 1000);
-      requestLogger(logger).info(requestLogEntry({
-        method, path: info.path, verb: info.verb, class: info.class, code, durationMs, user, reason, remote, upgrade,
-      }), "request");
-    },
-  };
+  return new RequestObservation(deps, info, method, remote, upgrade);
+}
+
+/** A class, not closures: one lives as long as each open watch. */
+class RequestObservation implements Observation {
+  private readonly deps: ObserveDeps;
+  private readonly info: RequestInfo;
+  private readonly method: string;
+  private readonly remote: string;
+  private readonly upgrade: boolean;
+  private readonly started: number;
+  private user: string | undefined;
+  private longRunning = false;
+  private finished = false;
+
+  constructor(deps: ObserveDeps, info: RequestInfo, method: string, remote: string, upgrade: boolean) {
+    this.deps = deps;
+    this.info = info;
+    this.method = method;
+    this.remote = remote;
+    this.upgrade = upgrade;
+    this.started = deps.clock.now();
+    deps.metrics.inFlight.inc();
+  }
+
+  setUser(username: string): void {
+    this.user = username;
+  }
+
+  startLongRunning(): void {
+    if (this.longRunning) return;
+    this.longRunning = true;
+    this.deps.metrics.longRunning.inc({ class: this.info.class });
+  }
+
+  finish(code: number, reason?: string): void {
+    if (this.finished) return;
+    this.finished = true;
+    const { clock, logger, metrics } = this.deps;
+    const { info } = this;
+    const durationMs = clock.now() - this.started;
+    metrics.inFlight.dec();
+    metrics.requests.inc({ verb: info.verb, class: info.class, code: String(code) });
+    if (this.longRunning) metrics.longRunning.dec({ class: info.class });
+    else if (!info.longRunning) metrics.requestDuration.observe({ verb: info.verb, class: info.class }, durationMs / 1000);
+    requestLogger(logger).info(requestLogEntry({
+      method: this.method, path: info.path, verb: info.verb, class: info.class, code, durationMs,
+      user: this.user, reason, remote: this.remote, upgrade: this.upgrade,
+    }), "request");
+  }
 }

@@ -113,11 +113,12 @@ class StreamDriver implements Dispatcher.DispatchController {
     this.retry = retry;
     this.timer = setTimeout(() => this.abort(Object.assign(new Error("no response headers in time"), { code: "ETIMEDOUT" })), headersTimeoutMs);
     exchange.onRequestStart(this);
-    stream.once("response", (head) => this.onResponse(head));
+    // on, not once: each fires at most once, and once would wrap every listener (a watch keeps them all).
+    stream.on("response", (head) => this.onResponse(head));
     stream.on("data", (chunk: Buffer) => { if (!this.finished) exchange.onResponseData(this, chunk); });
-    stream.once("end", () => this.onEnd());
-    stream.once("error", (err) => (this.refused() ? this.again() : this.abort(err)));
-    stream.once("close", () => (this.refused() ? this.again() : this.abort(Object.assign(new Error(`stream closed with code ${stream.rstCode}`), { code: "ECONNRESET" }))));
+    stream.on("end", () => this.onEnd());
+    stream.on("error", (err) => (this.refused() ? this.again() : this.abort(err)));
+    stream.on("close", () => (this.refused() ? this.again() : this.abort(Object.assign(new Error(`stream closed with code ${stream.rstCode}`), { code: "ECONNRESET" }))));
   }
 
   get aborted(): boolean {
@@ -201,7 +202,7 @@ class Exchange implements Dispatcher.DispatchHandler {
     this.longRunning = longRunning;
     this.res = res;
     this.resolve = resolve;
-    res.once("close", () => {
+    res.on("close", () => {
       if (res.writableEnded) return;
       this.clientGone = true;
       this.controller?.abort(new KubewardError("request_invalid", "the client went away"));
