@@ -10,6 +10,7 @@ import { binaries, requireBinaries } from "../../test/fixtures/cluster/binaries.
 import { fetchTrusting } from "../../test/integration/issuer-harness.ts";
 import { formDriver, loginWithPassword } from "../../test/integration/issuer-browserless.ts";
 import { REPO, NODE, freePort, waitFor, type BenchEnv } from "./env.ts";
+import { bundle } from "../../scripts/build.ts";
 
 export const BENCH_CLIENT = { id: "bench", secret: "bench-secret", redirectURI: "http://127.0.0.1:8000/callback" } as const;
 export const BENCH_USER = { username: "jane", password: "bench-password", email: "jane@example.com" } as const;
@@ -93,11 +94,30 @@ function cliNodeFlags(build: IssuerBuild): string[] {
   return match?.[1]?.trim().split(/\s+/).filter((f) => f !== "") ?? [];
 }
 
-/** Starts kubeward's issuer (bench/servers/kubeward-issuer.ts of `build`, with the CLI's Node flags) with `storage`. */
+/** Once per checkout: a second build would delete chunks a running issuer may still import. */
+const bundled = new Map<string, Promise<string>>();
+
+/**
+ * bench/servers/kubeward-issuer.ts of `build`, bundled as dist/ is (so the
+ * issuer runs as users' kubeward does, not from TypeScript sources), into
+ * node_modules/.cache of `build`, where the bundle finds oidc-provider.
+ */
+function bundledIssuerScript(build: IssuerBuild): Promise<string> {
+  let script = bundled.get(build.root);
+  if (script === undefined) {
+    const outdir = join(build.root, "node_modules", ".cache", "kubeward-bench-issuer");
+    script = bundle(build.root, "bench/servers/kubeward-issuer.ts", outdir).then(() => join(outdir, "kubeward-issuer.js"));
+    bundled.set(build.root, script);
+  }
+  return script;
+}
+
+
+/** Starts kubeward's issuer (bench/servers/kubeward-issuer.ts of `build`, bundled, with the CLI's Node flags) with `storage`. */
 export async function startKubewardIssuer(env: BenchEnv, storage: "memory" | "sqlite", build: IssuerBuild = THIS_BUILD): Promise<BenchIssuer> {
   const port = await freePort();
   const name = `${build.name} (${storage})`;
-  const script = join(build.root, "bench", "servers", "kubeward-issuer.ts");
+  const script = await bundledIssuerScript(build);
   const stateDir = mkdtempSync(join(env.dir, "issuer-"));
   writeFileSync(join(stateDir, FIXTURES_FILE), JSON.stringify(issuerFixtures()), { mode: 0o600 });
   const child = env.spawn(name.replace(/[^\w@-]+/g, "-"), NODE, [...cliNodeFlags(build), ...profileFlags(storage), script, String(port), env.certFile, env.keyFile, storage, stateDir]);
