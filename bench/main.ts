@@ -29,7 +29,7 @@ const { values } = parseArgs({
     concurrency: { type: "string", default: "1,16,128" },
     watches: { type: "string", default: "1000,5000" },
     "churn-tokens": { type: "string", default: "20000" },
-    grants: { type: "string", default: "8000" },
+    grants: { type: "string", default: "12000" },
     "cpu-prof": { type: "boolean", default: false },
     baseline: { type: "string" },
   },
