@@ -10,12 +10,11 @@ import assert from "node:assert/strict";
 import { mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { stringify } from "yaml";
 import { run } from "../../src/cli/run.ts";
 import { createCertificateAuthority, issueCertificate } from "../../src/pki/certificates.ts";
 import { startRecordingUpstream } from "../tools/recording-upstream.ts";
 import { fetchTrusting } from "./issuer-harness.ts";
-import { childEnv, freePort, startServe, type ServeChild } from "./serve-child.ts";
+import { childEnv, freePort, startServe, writeServeConfig, type ServeChild } from "./serve-child.ts";
 
 const b64 = (s: string) => Buffer.from(s).toString("base64");
 
@@ -38,28 +37,13 @@ test("serve: revoke through the admin API with an admin token; proxy and issuer 
   const ca = await createCertificateAuthority("admin-ca");
   const adminTls = await issueCertificate(ca, { commonName: "kubeward-admin", hosts: ["127.0.0.1"], usage: "server" });
   const oncall = await issueCertificate(ca, { commonName: "oncall", usage: "client" });
-  const files: Record<string, string> = { "ca.crt": ca.certPem, "admin.crt": adminTls.certPem, "admin.key": adminTls.keyPem, "oncall.crt": oncall.certPem, "oncall.key": oncall.keyPem, "cli-secret": "cli-secret-value\n" };
+  const files: Record<string, string> = { "ca.crt": ca.certPem, "admin.crt": adminTls.certPem, "admin.key": adminTls.keyPem, "oncall.crt": oncall.certPem, "oncall.key": oncall.keyPem };
   for (const [name, text] of Object.entries(files)) await writeFile(join(dir, name), text);
-  await writeFile(join(dir, "upstream.kubeconfig"), stringify({
-    apiVersion: "v1", kind: "Config", "current-context": "up",
-    clusters: [{ name: "up", cluster: { server: upstream.url, "certificate-authority-data": b64(upstream.ca.certPem) } }],
-    users: [{ name: "proxy", user: { "client-certificate-data": b64(upstream.clientCert.certPem), "client-key-data": b64(upstream.clientCert.keyPem) } }],
-    contexts: [{ name: "up", context: { cluster: "up", user: "proxy" } }],
-  }));
-  const issuerUrl = `https://127.0.0.1:${await freePort()}`;
   const adminUrl = `https://127.0.0.1:${await freePort()}`;
-  await writeFile(join(dir, "kubeward.yaml"), stringify({
-    stateDir: "state",
-    issuer: { url: issuerUrl, passwordConnector: "local" },
-    initialAdmin: { email: "admin@kubeward.local", groups: ["kubeward-admins"] },
-    connectors: [{ type: "local", id: "local", name: "Email" }],
-    clients: [{ id: "cli", name: "CLI", secretFile: "cli-secret", passwordGrant: true }],
-    proxy: {
-      kubeconfig: "upstream.kubeconfig", securePort: await freePort(),
-      revocation: { admin: { bindAddress: "127.0.0.1", securePort: Number(new URL(adminUrl).port), tlsCertFile: "admin.crt", tlsPrivateKeyFile: "admin.key", clientCAFile: "ca.crt", adminGroup: "kubeward-admins" } },
-    },
-  }));
-  serve = startServe(["--config", join(dir, "kubeward.yaml")], childEnv(dir));
+  const { config, issuerUrl } = await writeServeConfig(dir, upstream, {
+    revocation: { admin: { bindAddress: "127.0.0.1", securePort: Number(new URL(adminUrl).port), tlsCertFile: "admin.crt", tlsPrivateKeyFile: "admin.key", clientCAFile: "ca.crt", adminGroup: "kubeward-admins" } },
+  });
+  serve = startServe(["--config", config], childEnv(dir));
   const proxyUrl = (await serve.waitFor(/kubeward serve: proxy at (https:\S+)/))[1] ?? "";
   const password = (await serve.waitFor(/Initial admin password for admin@kubeward\.local[^:]*: (\S+)/))[1] ?? "";
   const stateFetch = fetchTrusting(await readFile(join(dir, "state", "ca.crt"), "utf8"));

@@ -1,11 +1,17 @@
 /**
  * Runs `kubeward serve` as a child process for the serve tests: collects its
- * stdout, waits for a line, and kills it (SIGKILL, as a crash would).
+ * stdout, waits for a line, and kills it (SIGKILL, as a crash would); and
+ * writes the files those tests give it (a kubeconfig, a serve config).
  */
 import { spawn, type ChildProcess } from "node:child_process";
 import { once } from "node:events";
+import { writeFile } from "node:fs/promises";
+import { join } from "node:path";
+import { stringify } from "yaml";
 import { kubewardBin } from "../tools/kubeward-bin.ts";
-export { freePort } from "../tools/free-port.ts";
+import { freePort } from "../tools/free-port.ts";
+import type { RecordingUpstream } from "../tools/recording-upstream.ts";
+export { freePort };
 
 export interface ServeChild {
   readonly process: ChildProcess;
@@ -50,8 +56,42 @@ export function startServe(args: readonly string[], env: NodeJS.ProcessEnv): Ser
   };
 }
 
-
 /** The environment a child gets: PATH and a HOME of the test's own, nothing else of this process. */
 export function childEnv(home: string, extra: NodeJS.ProcessEnv = {}): NodeJS.ProcessEnv {
   return { PATH: process.env["PATH"], HOME: home, ...extra };
+}
+
+const b64 = (s: string) => Buffer.from(s).toString("base64");
+
+/** A kubeconfig (YAML) for `upstream` with its client certificate, as an operator's cluster-admin kubeconfig is. */
+export function upstreamKubeconfig(upstream: RecordingUpstream): string {
+  return stringify({
+    apiVersion: "v1", kind: "Config", "current-context": "up",
+    clusters: [{ name: "up", cluster: { server: upstream.url, "certificate-authority-data": b64(upstream.ca.certPem) } }],
+    users: [{ name: "proxy", user: { "client-certificate-data": b64(upstream.clientCert.certPem), "client-key-data": b64(upstream.clientCert.keyPem) } }],
+    contexts: [{ name: "up", context: { cluster: "up", user: "proxy" } }],
+  });
+}
+
+/**
+ * Writes `dir`/kubeward.yaml for `kubeward serve`: local passwords, the initial
+ * admin admin@kubeward.local in kubeward-admins, a client "cli" with the
+ * password grant (secret "cli-secret-value") and the proxy in front of
+ * `upstream` on a free port, plus `proxy`'s settings. Returns the config's
+ * path and the issuer's URL.
+ */
+export async function writeServeConfig(dir: string, upstream: RecordingUpstream, proxy: Record<string, unknown> = {}): Promise<{ config: string; issuerUrl: string }> {
+  await writeFile(join(dir, "upstream.kubeconfig"), upstreamKubeconfig(upstream));
+  await writeFile(join(dir, "cli-secret"), "cli-secret-value\n");
+  const issuerUrl = `https://127.0.0.1:${await freePort()}`;
+  const config = join(dir, "kubeward.yaml");
+  await writeFile(config, stringify({
+    stateDir: "state",
+    issuer: { url: issuerUrl, passwordConnector: "local" },
+    initialAdmin: { email: "admin@kubeward.local", groups: ["kubeward-admins"] },
+    connectors: [{ type: "local", id: "local", name: "Email" }],
+    clients: [{ id: "cli", name: "CLI", secretFile: "cli-secret", passwordGrant: true }],
+    proxy: { kubeconfig: "upstream.kubeconfig", securePort: await freePort(), ...proxy },
+  }));
+  return { config, issuerUrl };
 }

@@ -6,37 +6,16 @@
  */
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
+import { mkdtemp, readFile, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { stringify } from "yaml";
-import { startRecordingUpstream, type RecordingUpstream } from "../tools/recording-upstream.ts";
+import { startRecordingUpstream } from "../tools/recording-upstream.ts";
 import { fetchTrusting } from "./issuer-harness.ts";
-import { childEnv, freePort, startServe, type ServeChild } from "./serve-child.ts";
+import { childEnv, startServe, writeServeConfig, type ServeChild } from "./serve-child.ts";
 
 const READY = /kubeward serve: proxy at (https:\S+)/;
 const PASSWORD = /Initial admin password for admin@kubeward\.local[^:]*: (\S+)/;
 const b64 = (s: string) => Buffer.from(s).toString("base64");
-
-async function writeSetup(dir: string, upstream: RecordingUpstream): Promise<{ config: string; issuerUrl: string }> {
-  await writeFile(join(dir, "upstream.kubeconfig"), stringify({
-    apiVersion: "v1", kind: "Config", "current-context": "up",
-    clusters: [{ name: "up", cluster: { server: upstream.url, "certificate-authority-data": b64(upstream.ca.certPem) } }],
-    users: [{ name: "proxy", user: { "client-certificate-data": b64(upstream.clientCert.certPem), "client-key-data": b64(upstream.clientCert.keyPem) } }],
-    contexts: [{ name: "up", context: { cluster: "up", user: "proxy" } }],
-  }));
-  await writeFile(join(dir, "cli-secret"), "cli-secret-value\n");
-  const issuerUrl = `https://127.0.0.1:${await freePort()}`;
-  await writeFile(join(dir, "kubeward.yaml"), stringify({
-    stateDir: "state",
-    issuer: { url: issuerUrl, passwordConnector: "local" },
-    initialAdmin: { email: "admin@kubeward.local", groups: ["kubeward-admins"] },
-    connectors: [{ type: "local", id: "local", name: "Email" }],
-    clients: [{ id: "cli", name: "CLI", secretFile: "cli-secret", passwordGrant: true }],
-    proxy: { kubeconfig: "upstream.kubeconfig", securePort: await freePort() },
-  }));
-  return { config: join(dir, "kubeward.yaml"), issuerUrl };
-}
 
 async function token(fetch: typeof globalThis.fetch, issuerUrl: string, fields: Record<string, string>): Promise<Record<string, string>> {
   const res = await fetch(`${issuerUrl}/token`, {
@@ -73,7 +52,7 @@ test("tokens from the embedded issuer pass the proxy; a kill -9 and restart lose
     await upstream.close();
     await rm(dir, { recursive: true, force: true });
   });
-  const { config, issuerUrl } = await writeSetup(dir, upstream);
+  const { config, issuerUrl } = await writeServeConfig(dir, upstream);
   const first = startServe(["--config", config], childEnv(dir));
   children.push(first);
   const proxyUrl = (await first.waitFor(READY))[1] ?? "";

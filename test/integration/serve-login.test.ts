@@ -12,14 +12,12 @@ import { mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { promisify } from "node:util";
-import { parse, stringify } from "yaml";
+import { parse } from "yaml";
 import { startRecordingUpstream } from "../tools/recording-upstream.ts";
 import { formDriver, type Landing } from "./issuer-browserless.ts";
 import { fetchTrusting } from "./issuer-harness.ts";
-import { childEnv, startServe, type ServeChild } from "./serve-child.ts";
+import { childEnv, startServe, upstreamKubeconfig, type ServeChild } from "./serve-child.ts";
 import { kubewardBin } from "../tools/kubeward-bin.ts";
-
-const b64 = (s: string) => Buffer.from(s).toString("base64");
 
 function form(page: Landing, pick: (fields: Record<string, string>) => boolean): { action: string; fields: Record<string, string> } {
   const found = page.forms.find((f) => pick(f.fields));
@@ -47,12 +45,7 @@ test("zero-config serve: the printed kubeconfig command and kubeward login give 
     await upstream.close();
     await rm(home, { recursive: true, force: true });
   });
-  await writeFile(join(home, "cluster.kubeconfig"), stringify({
-    apiVersion: "v1", kind: "Config", "current-context": "up",
-    clusters: [{ name: "up", cluster: { server: upstream.url, "certificate-authority-data": b64(upstream.ca.certPem) } }],
-    users: [{ name: "proxy", user: { "client-certificate-data": b64(upstream.clientCert.certPem), "client-key-data": b64(upstream.clientCert.keyPem) } }],
-    contexts: [{ name: "up", context: { cluster: "up", user: "proxy" } }],
-  }));
+  await writeFile(join(home, "cluster.kubeconfig"), upstreamKubeconfig(upstream));
   const serve = startServe([], childEnv(home, { KUBECONFIG: join(home, "cluster.kubeconfig") }));
   children.push(serve);
   const command = (await serve.waitFor(/ kubeconfig ((?:[^\n]*\\\n)*[^\n]*)/))[1] ?? "";
