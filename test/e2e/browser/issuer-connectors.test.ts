@@ -5,13 +5,11 @@
  */
 import { after, before, describe, test } from "node:test";
 import assert from "node:assert/strict";
-import { createServer, type Server } from "node:http";
-import { once } from "node:events";
-import type { AddressInfo } from "node:net";
 import bcrypt from "bcryptjs";
 import * as client from "openid-client";
 import type { Browser, Page } from "playwright-core";
 import { launchBrowser, newContext } from "../../tools/browser.ts";
+import { startCallbackEndpoint, type CallbackEndpoint } from "../../tools/callback-endpoint.ts";
 import { authorizationRequest, DEFAULT_CLIENTS, startIssuerHarness, type Harness } from "../../integration/issuer-harness.ts";
 import { startUpstreamProvider, type UpstreamAccount, type UpstreamProvider } from "../../tools/upstream-oidc-provider.ts";
 import { openConnector } from "../../../src/issuer/connectors/registry.ts";
@@ -31,19 +29,11 @@ const UPSTREAM_SECRET = "kubeward-at-acme-client-secret";
 let h: Harness;
 let up: UpstreamProvider;
 let browser: Browser;
-let callbackServer: Server;
-let redirectURI: string;
+let endpoint: CallbackEndpoint;
 const connectors: Connector[] = [];
-const callbacks: URL[] = [];
 
 before(async () => {
-  callbackServer = createServer((req, res) => {
-    callbacks.push(new URL(req.url ?? "/", redirectURI));
-    res.writeHead(200, { "content-type": "text/plain" }).end("back at the client");
-  });
-  callbackServer.listen(0, "127.0.0.1");
-  await once(callbackServer, "listening");
-  redirectURI = `http://127.0.0.1:${(callbackServer.address() as AddressInfo).port}/callback`;
+  endpoint = await startCallbackEndpoint();
 
   // The upstream's client for kubeward is registered once the issuer's address (its callback URL) is known.
   up = await startUpstreamProvider({ clients: [], accounts: [ALICE] });
@@ -74,8 +64,7 @@ after(async () => {
   await h?.close();
   await Promise.all(connectors.map((c) => c.close()));
   await up?.close();
-  callbackServer?.closeAllConnections();
-  callbackServer?.close();
+  await endpoint?.close();
 });
 
 async function freshPage(t: { after(fn: () => Promise<void>): void }): Promise<Page> {
@@ -92,7 +81,7 @@ async function freshPage(t: { after(fn: () => Promise<void>): void }): Promise<P
 async function startLogin(t: { after(fn: () => Promise<void>): void }) {
   const page = await freshPage(t);
   const rp = await h.rp("desk");
-  const req = await authorizationRequest(rp, redirectURI, SCOPES);
+  const req = await authorizationRequest(rp, endpoint.redirectURI, SCOPES);
   await page.goto(req.url.href);
   await page.getByRole("heading", { name: "Log in to continue" }).waitFor();
   const choices = (await page.getByRole("link", { name: /^Log in with / }).allTextContents()).map((s) => s.trim());
@@ -107,7 +96,7 @@ async function approveAndExchange(page: Page, rp: client.Configuration, req: Awa
   assert.match(body, /See your email address/);
   assert.match(body, /See the groups you belong to/);
   await page.getByRole("button", { name: "Allow" }).click();
-  await page.waitForURL((u) => u.href.startsWith(redirectURI));
+  await page.waitForURL((u) => u.href.startsWith(endpoint.redirectURI));
   assert.equal(await page.textContent("body"), "back at the client");
   const tokens = await client.authorizationCodeGrant(rp, new URL(page.url()), { pkceCodeVerifier: req.verifier, expectedState: req.state, expectedNonce: req.nonce });
   const claims = tokens.claims();
@@ -172,7 +161,7 @@ describe("logging in through the real connectors", () => {
     const body = (await page.textContent("body")) ?? "";
     assert.match(body, /Acme SSO did not sign you in\. Go back to the application and try again\./);
     assert.doesNotMatch(body, /access_denied|aborted|connector_|stack|Error:|kubeward-at-acme/);
-    assert.equal(callbacks.filter((u) => u.searchParams.get("state") === req.state).length, 0, "the client got no answer, hence no code");
+    assert.equal(endpoint.callbacks.filter((u) => u.searchParams.get("state") === req.state).length, 0, "the client got no answer, hence no code");
   });
 
   test("cancelling at the upstream's consent screen also ends without a code", async (t) => {
@@ -186,6 +175,6 @@ describe("logging in through the real connectors", () => {
     await page.getByRole("link", { name: "Cancel" }).click();
     await page.getByRole("heading", { name: "Sign-in failed" }).waitFor();
     assert.match((await page.textContent("body")) ?? "", /Acme SSO did not sign you in/);
-    assert.equal(callbacks.filter((u) => u.searchParams.get("state") === req.state).length, 0, "the client got no answer, hence no code");
+    assert.equal(endpoint.callbacks.filter((u) => u.searchParams.get("state") === req.state).length, 0, "the client got no answer, hence no code");
   });
 });

@@ -6,28 +6,18 @@
  */
 import { after, before, describe, test } from "node:test";
 import assert from "node:assert/strict";
-import { createServer, type Server } from "node:http";
-import { once } from "node:events";
-import type { AddressInfo } from "node:net";
 import * as client from "openid-client";
 import type { Browser, BrowserContext, Page } from "playwright-core";
 import { launchBrowser, newContext } from "../../tools/browser.ts";
+import { startCallbackEndpoint, type CallbackEndpoint } from "../../tools/callback-endpoint.ts";
 import { authorizationRequest, DEFAULT_CLIENTS, startIssuerHarness, type Harness } from "../../integration/issuer-harness.ts";
 
 let h: Harness;
 let browser: Browser;
-let callbackServer: Server;
-let redirectURI: string;
-const callbacks: URL[] = [];
+let endpoint: CallbackEndpoint;
 
 before(async () => {
-  callbackServer = createServer((req, res) => {
-    callbacks.push(new URL(req.url ?? "/", redirectURI));
-    res.writeHead(200, { "content-type": "text/plain" }).end("back at the client");
-  });
-  callbackServer.listen(0, "127.0.0.1");
-  await once(callbackServer, "listening");
-  redirectURI = `http://127.0.0.1:${(callbackServer.address() as AddressInfo).port}/callback`;
+  endpoint = await startCallbackEndpoint();
   h = await startIssuerHarness({
     config: {
       clients: [...DEFAULT_CLIENTS, { id: "desk", name: "Team Dashboard", redirectURIs: ["http://127.0.0.1:8000/callback"] }],
@@ -39,7 +29,7 @@ before(async () => {
 after(async () => {
   await browser.close();
   await h.close();
-  callbackServer.close();
+  await endpoint.close();
 });
 
 /** A page in a fresh context that records CSP violations Chromium reports. */
@@ -64,7 +54,7 @@ describe("browser login", () => {
   test("password login: a wrong password is explained, the right one reaches the client with a code", async (t) => {
     const { page, violations } = await freshPage(t);
     const rp = await h.rp("kubectl");
-    const req = await authorizationRequest(rp, redirectURI, "openid groups");
+    const req = await authorizationRequest(rp, endpoint.redirectURI, "openid groups");
     const response = await page.goto(req.url.href);
     const csp = response?.headers()["content-security-policy"] ?? "";
     assert.match(csp, /default-src 'none'; style-src 'self'/);
@@ -78,7 +68,7 @@ describe("browser login", () => {
     assert.doesNotMatch(body, /u-jane|stack|Error:/);
     await page.getByLabel("Password").fill("correct horse");
     await page.keyboard.press("Enter");
-    await page.waitForURL((u) => u.href.startsWith(redirectURI));
+    await page.waitForURL((u) => u.href.startsWith(endpoint.redirectURI));
     const callback = new URL(page.url());
     const tokens = await client.authorizationCodeGrant(rp, callback, { pkceCodeVerifier: req.verifier, expectedState: req.state, expectedNonce: req.nonce });
     assert.deepEqual(tokens.claims()?.groups, ["dev", "ops"]);
@@ -88,13 +78,13 @@ describe("browser login", () => {
   test("denying the approval sends access_denied to the client", async (t) => {
     const { page } = await freshPage(t);
     const rp = await h.rp("desk");
-    const req = await authorizationRequest(rp, redirectURI, "openid email");
+    const req = await authorizationRequest(rp, endpoint.redirectURI, "openid email");
     await page.goto(req.url.href);
     await signIn(page, "jane", "correct horse");
     await page.getByRole("heading", { name: "Grant access to Team Dashboard" }).waitFor();
     assert.match((await page.textContent("body")) ?? "", /See your email address/);
     await page.getByRole("button", { name: "Deny" }).click();
-    await page.waitForURL((u) => u.href.startsWith(redirectURI));
+    await page.waitForURL((u) => u.href.startsWith(endpoint.redirectURI));
     const callback = new URL(page.url());
     assert.equal(callback.searchParams.get("error"), "access_denied");
     assert.equal(callback.searchParams.get("state"), req.state);
@@ -103,7 +93,7 @@ describe("browser login", () => {
   test("a POST without the CSRF token is refused with a readable page", async (t) => {
     const { page, context } = await freshPage(t);
     const rp = await h.rp("kubectl");
-    const req = await authorizationRequest(rp, redirectURI, "openid");
+    const req = await authorizationRequest(rp, endpoint.redirectURI, "openid");
     await page.goto(req.url.href);
     const action = await page.locator("form").getAttribute("action");
     assert.ok(action);
