@@ -47,7 +47,12 @@ function validate(issuers: readonly OidcIssuerConfig[]): void {
   }
 }
 
-/** Counts every outcome by reason and logs refusals (never the token). */
+/**
+ * Counts refusals by reason and logs them (never the token). An accepted token
+ * is counted by its caller once the caller's own checks pass too (the proxy's
+ * revocation and reserved identities, the admin API's revocation), so each
+ * attempt counts once, as a success or as the refusal that ended it.
+ */
 function instrumented(inner: TokenAuthenticator, deps: AuthenticatorDeps): TokenAuthenticator {
   return {
     ready: () => inner.ready(),
@@ -55,9 +60,7 @@ function instrumented(inner: TokenAuthenticator, deps: AuthenticatorDeps): Token
     close: () => inner.close(),
     async authenticate(token: string): Promise<Authentication> {
       try {
-        const auth = await inner.authenticate(token);
-        deps.metrics.authentications.inc({ result: "success", reason: "ok" });
-        return auth;
+        return await inner.authenticate(token);
       } catch (e) {
         const err = isKubewardError(e) ? e : new KubewardError("internal", String(e), { cause: e });
         deps.metrics.authentications.inc({ result: "failure", reason: err.code });

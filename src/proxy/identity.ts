@@ -32,6 +32,7 @@ export async function identityStages(
   const subject = subjectOf(auth);
   counted(ctx, () => checkRevocation(ctx.revocation, subject, ctx));
   counted(ctx, () => checkReservedIdentity(user, ctx.config.allowReservedIdentities));
+  ctx.metrics.authentications.inc({ result: "success", reason: "ok" });
   const identity = await clientImpersonation(ctx, raw, user);
   const headers = upstreamHeaders(raw, identity, {
     extraUserHeaders: ctx.config.extraUserHeaders,
@@ -51,7 +52,7 @@ async function clientImpersonation(ctx: HandlerContext, raw: RawHeaders, user: F
   return { user: target, impersonator: user };
 }
 
-/** Runs a proxy-side check, counting its refusal (the authenticator counts its own). */
+/** Runs a proxy-side check, counting its refusal (the authenticator counts its own; the acceptance is counted after the last check). */
 function counted<T>(ctx: HandlerContext, check: () => T): T {
   try {
     return check();

@@ -5,7 +5,8 @@
  */
 import { readFile } from "node:fs/promises";
 import type { Authentication, TokenAuthenticator } from "../auth/authenticator.ts";
-import { subjectOf } from "../proxy/stages/revocation.ts";
+import { checkRevocation, subjectOf } from "../proxy/stages/revocation.ts";
+import type { KubewardError } from "../errors.ts";
 import type { Clock } from "../clock.ts";
 import type { AdminConfig, RevocationConfig } from "../config/types.ts";
 import { createAdminServer, type AdminServer } from "../admin/server.ts";
@@ -66,7 +67,7 @@ export function buildRevocation(config: RevocationConfig, deps: RuntimeDeps): Re
       await storage();
       await guard.start();
       if (config.admin === undefined) return;
-      const revoked = (auth: Authentication) => guard.check(subjectOf(auth)) !== undefined;
+      const revoked = adminTokenRevoked(guard, deps);
       admin = createAdminServer({ ...await adminServerConfig(config.admin, deps.authenticator), revoked }, { service, logger: deps.logger });
       const address = await admin.listen();
       deps.logger.info({ address: `${address.address}:${address.port}` }, "kubeward admin API listening");
@@ -76,6 +77,24 @@ export function buildRevocation(config: RevocationConfig, deps: RuntimeDeps): Re
       await admin?.close();
       if (opened !== undefined) await (await opened).close();
     },
+  };
+}
+
+/**
+ * The admin API's check of an authenticated token: true when it is revoked or
+ * blocked (or the list is stale under failClosed). Counts the attempt once, as
+ * the proxy counts a request's, since the authenticator counts only its refusals.
+ */
+export function adminTokenRevoked(guard: RevocationGuard, deps: { logger: Logger; metrics: Metrics }): (auth: Authentication) => boolean {
+  return (auth) => {
+    try {
+      checkRevocation(guard, subjectOf(auth), deps);
+    } catch (err) {
+      deps.metrics.authentications.inc({ result: "failure", reason: (err as KubewardError).code });
+      return true;
+    }
+    deps.metrics.authentications.inc({ result: "success", reason: "ok" });
+    return false;
   };
 }
 

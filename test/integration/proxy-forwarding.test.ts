@@ -1,6 +1,6 @@
 import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
-import { startHarness, send, UNAUTHORIZED, ALICE, type Harness } from "./proxy-harness.ts";
+import { authAttempts, startHarness, send, UNAUTHORIZED, ALICE, type Harness } from "./proxy-harness.ts";
 
 let h: Harness;
 before(async () => {
@@ -71,6 +71,14 @@ test("reserved system: users and groups are refused with 401", async () => {
     assert.deepEqual(reply.json(), UNAUTHORIZED);
   }
   assert.ok(h.logs().some((l) => l["reason"] === "identity_reserved"));
+});
+
+test("each request counts once among authentication attempts: a served one as a success, a reserved identity as its refusal", async () => {
+  const [ok, reserved] = [await authAttempts(h.metrics, "success", "ok"), await authAttempts(h.metrics, "failure", "identity_reserved")];
+  assert.equal((await send(h, "/api/v1/pods", ["Authorization", "Bearer alice-token"])).status, 200);
+  assert.equal((await send(h, "/api/v1/pods", ["Authorization", "Bearer root-token"])).status, 401);
+  assert.equal(await authAttempts(h.metrics, "success", "ok"), ok + 1);
+  assert.equal(await authAttempts(h.metrics, "failure", "identity_reserved"), reserved + 1);
 });
 
 test("a client cannot strip or inject identity headers through Connection or its own headers", async () => {

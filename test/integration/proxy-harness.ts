@@ -124,3 +124,9 @@ export function send(h: Harness, path: string, rawHeaders: string[] = [], init: 
 
 /** The exact 401 body kube-apiserver sends. */
 export const UNAUTHORIZED = { kind: "Status", apiVersion: "v1", metadata: {}, status: "Failure", message: "Unauthorized", reason: "Unauthorized", code: 401 };
+
+/** kubeward_authentication_attempts_total for one result and reason. */
+export async function authAttempts(metrics: Metrics, result: "success" | "failure", reason: string): Promise<number> {
+  const { values } = await metrics.authentications.get();
+  return values.find((v) => v.labels["result"] === result && v.labels["reason"] === reason)?.value ?? 0;
+}

@@ -17,6 +17,8 @@ import { openMemoryStorage } from "../../src/issuer/storage/memory/memory-storag
 import type { Storage } from "../../src/issuer/storage/storage.ts";
 import { createCertificateAuthority, issueCertificate, type KeyPair } from "../../src/pki/certificates.ts";
 import { get, startRevocationHarness, tableAuthenticator, type RevocationHarness, type TokenEntry } from "./revocation-harness.ts";
+import { authAttempts } from "./proxy-harness.ts";
+import { adminTokenRevoked } from "../../src/revocation/runtime.ts";
 
 let storage: Storage;
 let h: RevocationHarness;
@@ -29,6 +31,7 @@ let stranger: KeyPair;
 const adminTokens = new Map<string, TokenEntry>([
   ["root-token", { user: { username: "root@example.com", groups: ["kubeward-admins"], extra: {} } }],
   ["dev-token", { user: { username: "dev@example.com", groups: ["devs"], extra: {} } }],
+  ["ops-token", { user: { username: "ops@example.com", groups: ["kubeward-admins"], extra: {} }, issuedAt: Date.now() - 1_000 }],
 ]);
 
 before(async () => {
@@ -43,7 +46,7 @@ before(async () => {
   serverCa = ca.certPem;
   admin = createAdminServer({
     listen: { host: "127.0.0.1", port: 0 }, certPem: serving.certPem, keyPem: serving.keyPem, clientCaPem: clientCa.certPem,
-    authenticator: tableAuthenticator(adminTokens), adminGroup: "kubeward-admins",
+    authenticator: tableAuthenticator(adminTokens), adminGroup: "kubeward-admins", revoked: adminTokenRevoked(h.guard, { logger: createLogger({ level: "silent" }), metrics: h.metrics }),
   }, { service: h.service, logger: createLogger({ level: "silent" }) });
   server = `https://127.0.0.1:${(await admin.listen()).port}`;
   dir = await mkdtemp(join(tmpdir(), "kubeward-admin-"));
@@ -85,6 +88,16 @@ test("an admin token may revoke; the change is audited with actor, kind, name an
   assert.equal(res.status, 201);
   const audit = h.logs().find((l) => l["audit"] === "revocation" && l["action"] === "revoke");
   assert.deepEqual({ actor: audit?.["actor"], kind: audit?.["kind"], name: audit?.["name"], reason: audit?.["reason"] }, { actor: "root@example.com", kind: "group", name: "interns", reason: "summer over" });
+});
+
+test("an admin token counts once among authentication attempts: a success, or once revoked only its refusal", async () => {
+  const [ok, revoked] = [await authAttempts(h.metrics, "success", "ok"), await authAttempts(h.metrics, "failure", "token_revoked")];
+  assert.equal((await adminRequest({ server, caPem: serverCa, token: "ops-token" }, "GET", "/v1/revocations")).status, 200);
+  assert.equal(await authAttempts(h.metrics, "success", "ok"), ok + 1);
+  await h.service.revoke({ kind: "user", name: "ops@example.com", reason: "left the team", actor: "test" });
+  assert.equal((await adminRequest({ server, caPem: serverCa, token: "ops-token" }, "GET", "/v1/revocations")).status, 401);
+  assert.equal(await authAttempts(h.metrics, "failure", "token_revoked"), revoked + 1);
+  assert.equal(await authAttempts(h.metrics, "success", "ok"), ok + 1, "the refused attempt is not also a success");
 });
 
 test("kubeward revoke user (mutual TLS) refuses the user's token at the proxy at once, and revocations list shows it", async () => {

@@ -13,6 +13,7 @@ import { openMemoryStorage } from "../../src/issuer/storage/memory/memory-storag
 import { openSqliteStorage } from "../../src/issuer/storage/sqlite/sqlite-storage.ts";
 import type { Storage } from "../../src/issuer/storage/storage.ts";
 import { get, startRevocationHarness, within, type RevocationHarness } from "./revocation-harness.ts";
+import { authAttempts } from "./proxy-harness.ts";
 
 const UNAUTHORIZED = { kind: "Status", apiVersion: "v1", metadata: {}, status: "Failure", message: "Unauthorized", reason: "Unauthorized", code: 401 };
 const PODS = "/api/v1/namespaces/default/pods";
@@ -41,8 +42,11 @@ test("a revoked user's token is refused on its next request; another user's is n
   login("ben-1", "ben@example.com");
   assert.equal((await get(h, PODS, "ann-1")).status, 200);
   await h.service.revoke({ kind: "user", name: "ann@example.com", reason: "laptop stolen", actor: "test" });
+  const [ok, revoked] = [await authAttempts(h.metrics, "success", "ok"), await authAttempts(h.metrics, "failure", "token_revoked")];
   const refused = await get(h, PODS, "ann-1");
   assert.equal(refused.status, 401);
+  assert.equal(await authAttempts(h.metrics, "failure", "token_revoked"), revoked + 1, "counted once, as the refusal");
+  assert.equal(await authAttempts(h.metrics, "success", "ok"), ok, "not also as a success");
   assert.deepEqual(JSON.parse(refused.body), UNAUTHORIZED);
   assert.ok(!refused.body.includes("laptop"), "the reason is not returned");
   assert.equal((await get(h, PODS, "ben-1")).status, 200);
