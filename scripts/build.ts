@@ -5,9 +5,9 @@
  * so what a command does not use is still never loaded.
  *
  * Why a bundle: Node's module loaders cost memory per module file, and the
- * ~400 files of kubeward and its dependencies cost the proxy ~12 MB of
- * resident memory at idle (87 → 75 MB) and the login plugin ~10 MB and 25 ms
- * per kubectl call. Identifiers stay unminified so stack traces keep their
+ * ~400 files of kubeward and its dependencies cost the proxy ~11 MB of
+ * resident memory at idle (88–90 → 77–78 MB) and the login plugin ~9 MB and
+ * 30 ms per kubectl call. Identifiers stay unminified so stack traces keep their
  * function names; source maps are written beside each file. The one
  * dependency left out is oidc-provider (see `external`).
  *
