@@ -3,7 +3,7 @@
  * know, kubeward's issuer and Dex started as processes with equivalent
  * config, and the code flow driven programmatically to pre-create codes.
  */
-import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
+import { mkdtempSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { stringify } from "yaml";
 import { binaries, requireBinaries } from "../../test/fixtures/cluster/binaries.ts";
@@ -11,6 +11,7 @@ import { fetchTrusting } from "../../test/integration/issuer-harness.ts";
 import { formDriver, loginWithPassword } from "../../test/integration/issuer-browserless.ts";
 import { REPO, NODE, freePort, waitFor, type BenchEnv } from "./env.ts";
 import { bundle } from "../../scripts/build.ts";
+import { shebangFlags } from "./targets.ts";
 
 export const BENCH_CLIENT = { id: "bench", secret: "bench-secret", redirectURI: "http://127.0.0.1:8000/callback" } as const;
 export const BENCH_USER = { username: "jane", password: "bench-password", email: "jane@example.com" } as const;
@@ -87,13 +88,6 @@ export interface IssuerBuild {
 
 export const THIS_BUILD: IssuerBuild = { name: "kubeward", root: REPO };
 
-/** The Node flags in the shebang of `build`'s CLI entry, which users' kubeward (and so its issuer) runs with. */
-function cliNodeFlags(build: IssuerBuild): string[] {
-  const first = readFileSync(join(build.root, "src", "cli", "main.ts"), "utf8").split("\n", 1)[0] ?? "";
-  const match = /^#!\/usr\/bin\/env -S node(.*)$/.exec(first);
-  return match?.[1]?.trim().split(/\s+/).filter((f) => f !== "") ?? [];
-}
-
 /** Once per checkout: a second build would delete chunks a running issuer may still import. */
 const bundled = new Map<string, Promise<string>>();
 
@@ -120,7 +114,7 @@ export async function startKubewardIssuer(env: BenchEnv, storage: "memory" | "sq
   const script = await bundledIssuerScript(build);
   const stateDir = mkdtempSync(join(env.dir, "issuer-"));
   writeFileSync(join(stateDir, FIXTURES_FILE), JSON.stringify(issuerFixtures()), { mode: 0o600 });
-  const child = env.spawn(name.replace(/[^\w@-]+/g, "-"), NODE, [...cliNodeFlags(build), ...profileFlags(storage), script, String(port), env.certFile, env.keyFile, storage, stateDir]);
+  const child = env.spawn(name.replace(/[^\w@-]+/g, "-"), NODE, [...shebangFlags(join(build.root, "src", "cli", "main.ts")), ...profileFlags(storage), script, String(port), env.certFile, env.keyFile, storage, stateDir]);
   const url = `https://127.0.0.1:${port}`;
   const fetch = fetchTrusting(env.caPem);
   await waitFor(name, () => discovered(url, fetch), 30_000, child);

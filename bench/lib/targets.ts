@@ -78,14 +78,14 @@ function commonFlags(env: BenchEnv, oidc: OidcSettings, upstream: Upstream, port
 /** Which kubeward to start: this checkout, or another one (a baseline, shown as "kubeward@baseline"). */
 export interface KubewardBuild {
   readonly name: string;
-  /** The CLI's entry: src/cli/main.ts (type stripping) or dist/cli/main.js (compiled). */
+  /** The CLI's entry: src/cli/main.ts (type stripping) or dist/cli/main.js (bundled). */
   readonly entry: string;
   /** Extra Node flags, such as --cpu-prof. */
   readonly nodeFlags: readonly string[];
 }
 
 /** The Node flags in the entry's shebang (`#!/usr/bin/env -S node --flag …`), which the installed executable, the image and the systemd unit run with. */
-function shebangFlags(entry: string): string[] {
+export function shebangFlags(entry: string): string[] {
   const first = readFileSync(entry, "utf8").split("\n", 1)[0] ?? "";
   return /^#!\/usr\/bin\/env -S node (.*)$/.exec(first)?.[1]?.split(" ").filter((f) => f !== "") ?? [];
 }
