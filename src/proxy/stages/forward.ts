@@ -55,20 +55,24 @@ export type ForwardOutcome =
  */
 export async function forward(upstream: Upstream, req: ForwardRequest, res: ClientResponse): Promise<ForwardOutcome> {
   const credentials = await upstream.credentialHeaders();
-  const overHttp1 = (exchange: Exchange) => upstream.pool.dispatch({
-    method: req.method, path: upstream.basePath + req.target,
-    headers: credentials.length === 0 ? req.headers as string[] : [...req.headers, ...credentials], body: req.body,
-  }, exchange);
   if (req.longRunning && req.body === null) {
     const stream = await openStream(upstream, req, credentials);
     if (stream !== undefined) {
       return new Promise((resolve) => {
         const exchange = new Exchange(true, res, resolve);
-        new StreamDriver(stream, exchange, upstream.headersTimeoutMs, () => overHttp1(exchange));
+        new StreamDriver(stream, exchange, upstream.headersTimeoutMs, () => overHttp1(upstream, req, credentials, exchange));
       });
     }
   }
-  return new Promise((resolve) => overHttp1(new Exchange(req.longRunning, res, resolve)));
+  return new Promise((resolve) => overHttp1(upstream, req, credentials, new Exchange(req.longRunning, res, resolve)));
+}
+
+/** Sends the request over the HTTP/1.1 pool, answering to `exchange`. */
+function overHttp1(upstream: Upstream, req: ForwardRequest, credentials: readonly string[], exchange: Exchange): void {
+  upstream.pool.dispatch({
+    method: req.method, path: upstream.basePath + req.target,
+    headers: credentials.length === 0 ? req.headers as string[] : [...req.headers, ...credentials], body: req.body,
+  }, exchange);
 }
 
 /**
