@@ -4,7 +4,8 @@
  * the mapping of transport failures to error codes.
  */
 import type { ConnectionOptions } from "node:tls";
-import { Pool } from "undici";
+import type { Dispatcher, Pool as UndiciPool } from "undici";
+import Pool from "undici/lib/dispatcher/pool.js";
 import type { UpstreamConfig } from "../config/types.ts";
 import type { Clock } from "../clock.ts";
 import type { Logger } from "../log/logger.ts";
@@ -18,7 +19,7 @@ export interface Upstream {
   readonly origin: string;
   /** The server URL's path prefix (no trailing slash), put before every request path. */
   readonly basePath: string;
-  readonly pool: Pool;
+  readonly pool: UndiciPool;
   /** HTTP/2 sessions for long-running requests (see upstream-streams.ts). */
   readonly streams: UpstreamStreams;
   /** TLS options for connections opened outside the pool (upgrades). */
@@ -54,7 +55,7 @@ export function createUpstream(config: UpstreamConfig, options: UpstreamOptions)
   // one "a, b" value, which would turn two Impersonate-Group headers into one
   // group that kube-apiserver then authorizes as such.
   const pool = new Pool(url.origin, {
-    connect: tls as NonNullable<Pool.Options["connect"]>, pipelining: 1, headersTimeout: options.headersTimeoutMs, bodyTimeout: 0,
+    connect: tls as NonNullable<UndiciPool.Options["connect"]>, pipelining: 1, headersTimeout: options.headersTimeoutMs, bodyTimeout: 0,
     allowH2: false,
   });
   const tokens = createTokenSource(config, options.clock, options.logger);
@@ -70,9 +71,8 @@ export function createUpstream(config: UpstreamConfig, options: UpstreamOptions)
       const headers = [...(await credentialHeaders()), "Accept", "application/json"];
       if (body !== undefined) headers.push("Content-Type", "application/json");
       try {
-        const res = await pool.request({ method, path: basePath + path, headers, body: body === undefined ? null : JSON.stringify(body) });
-        const text = await res.body.text();
-        return { statusCode: res.statusCode, body: parseJson(text) };
+        const res = await exchangeText(pool, { method, path: basePath + path, headers, body: body === undefined ? null : JSON.stringify(body) });
+        return { statusCode: res.statusCode, body: parseJson(res.text) };
       } catch (err) {
         throw upstreamFailure(err).error;
       }
@@ -82,6 +82,24 @@ export function createUpstream(config: UpstreamConfig, options: UpstreamOptions)
       await pool.destroy();
     },
   };
+}
+
+/**
+ * One request through the pool's dispatch, its answer gathered as text.
+ * (Pool's request() is added by undici's index, which the proxy does not load.)
+ */
+function exchangeText(pool: UndiciPool, options: Dispatcher.DispatchOptions): Promise<{ statusCode: number; text: string }> {
+  return new Promise((resolve, reject) => {
+    let statusCode = 0;
+    const chunks: Buffer[] = [];
+    pool.dispatch(options, {
+      onRequestStart: () => {},
+      onResponseStart: (_controller, status) => { statusCode = status; },
+      onResponseData: (_controller, chunk) => { chunks.push(chunk); },
+      onResponseEnd: () => resolve({ statusCode, text: Buffer.concat(chunks).toString("utf8") }),
+      onResponseError: (_controller, err) => reject(err),
+    });
+  });
 }
 
 function parseJson(text: string): unknown {
