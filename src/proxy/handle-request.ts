@@ -3,49 +3,93 @@
  * the identity stages, then forward; every failure becomes a Status.
  */
 import type { IncomingMessage, ServerResponse } from "node:http";
-import type { Http2ServerRequest, Http2ServerResponse } from "node:http2";
+import type { IncomingHttpHeaders, ServerHttp2Stream } from "node:http2";
 import { PassThrough, type Readable } from "node:stream";
 import type { Socket } from "node:net";
 import { KubewardError } from "../errors.ts";
 import type { HandlerContext } from "./context.ts";
-import { clientAddress, type RawHeaders } from "./headers.ts";
+import { clientAddress, firstHeader, type RawHeaders } from "./headers.ts";
+import { Http2Response } from "./http2-response.ts";
 import { identityStages } from "./identity.ts";
 import { observe, type Observation } from "./observe.ts";
-import { sendStatus, toStatus } from "./status.ts";
+import { sendStatus, toStatus, type StatusResponse } from "./status.ts";
 import { checkTarget, requestInfo } from "./stages/request-info.ts";
-import { forward, type ClientResponse } from "./stages/forward.ts";
+import { forward, type ClientResponse, type ForwardOutcome } from "./stages/forward.ts";
+import type { Subject } from "../revocation/index.ts";
 import { trackConnection } from "./stages/revocation.ts";
 
-type Request = IncomingMessage | Http2ServerRequest;
-type Response = ServerResponse | Http2ServerResponse;
+type Response = ClientResponse & StatusResponse;
 
-/** Handles a request; never throws (nor rejects). */
-export function handleRequest(ctx: HandlerContext, req: Request, res: Response): Promise<void> {
-  const info = requestInfo(req.method ?? "GET", req.url ?? "/", false);
-  const remote = clientAddress(req.socket?.remoteAddress);
-  const obs = observe(ctx, info, req.method ?? "", remote, false);
-  const h1 = req.httpVersionMajor === 1;
-  const done = ctx.drain.beginRequest(h1 ? (req.socket as Socket) : undefined);
-  res.on("close", done);
-  if (h1 && ctx.drain.draining) res.setHeader("connection", "close");
-  const work = serve(ctx, req, res, info.longRunning, obs, remote);
+/** A client's request as the handler reads it, from either protocol. */
+interface Call {
+  readonly method: string;
+  /** The request target (path and query) as the client sent it. */
+  readonly target: string;
+  readonly rawHeaders: RawHeaders;
+  readonly remote: string;
+  /** The HTTP/1.1 request, or undefined. */
+  readonly req: IncomingMessage | undefined;
+  /** The HTTP/2 stream, or undefined. */
+  readonly stream: ServerHttp2Stream | undefined;
+}
+
+/** Handles an HTTP/1.1 request; never throws (nor rejects). */
+export function handleHttp1Request(ctx: HandlerContext, req: IncomingMessage, res: ServerResponse): Promise<void> {
+  const socket = req.socket as Socket;
+  if (ctx.drain.draining) res.setHeader("connection", "close");
+  return handle(ctx, {
+    method: req.method ?? "GET", target: req.url ?? "/", rawHeaders: req.rawHeaders, remote: clientAddress(socket.remoteAddress),
+    req, stream: undefined,
+  }, res as unknown as Response);
+}
+
+/** Handles an HTTP/2 stream (Node's core API, see http2-response.ts); never throws (nor rejects). */
+export function handleHttp2Stream(ctx: HandlerContext, stream: ServerHttp2Stream, headers: IncomingHttpHeaders, rawHeaders: RawHeaders): Promise<void> {
+  return handle(ctx, {
+    method: String(headers[":method"] ?? "GET"), target: String(headers[":path"] ?? ""), rawHeaders,
+    remote: clientAddress(stream.session?.socket?.remoteAddress), req: undefined, stream,
+  }, new Http2Response(stream));
+}
+
+function handle(ctx: HandlerContext, call: Call, res: Response): Promise<void> {
+  const info = requestInfo(call.method, call.target, false);
+  const obs = observe(ctx, info, call.method, call.remote, false);
+  res.on("close", ctx.drain.beginRequest(call.req?.socket as Socket | undefined));
+  const work = open(ctx, call, res, info.longRunning, obs).then((opened) => opened && follow(ctx, opened, res, info.longRunning, obs));
   if (!info.longRunning) ctx.drain.trackPlain(work);
   return work;
 }
 
-async function serve(ctx: HandlerContext, req: Request, res: Response, longRunning: boolean, obs: Observation, remote: string): Promise<void> {
+/** A response being relayed, and whose request it is. */
+interface Opened {
+  readonly outcome: Extract<ForwardOutcome, { kind: "responded" }>;
+  readonly subject: Subject;
+}
+
+/**
+ * Checks and forwards the request until kube-apiserver answers; a failure is
+ * answered here (undefined). Nothing of the request, the client's token
+ * included, is held past this, however long the response then streams.
+ */
+async function open(ctx: HandlerContext, call: Call, res: Response, longRunning: boolean, obs: Observation): Promise<Opened | undefined> {
   try {
-    checkHeaderSize(req, ctx.config.maxHeaderSize);
-    checkTarget(req.url ?? "");
-    const { headers, subject } = await identityStages(ctx, req.rawHeaders, remote, obs);
-    const outcome = await forward(ctx.upstream, {
-      method: req.method ?? "GET", target: req.url ?? "/", headers, body: hasBody(req) ? requestBody(req) : null, longRunning,
-    }, res as unknown as ClientResponse);
-    if (outcome.kind === "failed") {
-      // A request the client abandoned (or whose upload broke) is not kube-apiserver's fault.
-      if (!outcome.clientGone) ctx.metrics.upstreamErrors.inc({ kind: outcome.errorKind });
-      return fail(ctx, req, res, obs, outcome.error);
-    }
+    if (call.stream !== undefined) checkHeaderSize(call.rawHeaders, ctx.config.maxHeaderSize);
+    checkTarget(call.target);
+    const { headers, subject } = await identityStages(ctx, call.rawHeaders, call.remote, obs);
+    const outcome = await forward(ctx.upstream, { method: call.method, target: call.target, headers, body: requestBody(call), longRunning }, res);
+    if (outcome.kind === "responded") return { outcome, subject };
+    // A request the client abandoned (or whose upload broke) is not kube-apiserver's fault.
+    if (!outcome.clientGone) ctx.metrics.upstreamErrors.inc({ kind: outcome.errorKind });
+    fail(ctx, res, obs, outcome.error, call.stream);
+  } catch (err) {
+    fail(ctx, res, obs, err, call.stream);
+  }
+  return undefined;
+}
+
+/** Relays the response to its end; a watch meanwhile can be ended by the drain or a revocation. */
+async function follow(ctx: HandlerContext, { outcome, subject }: Opened, res: Response, longRunning: boolean, obs: Observation): Promise<void> {
+  try {
     if (longRunning) obs.startLongRunning();
     const untrack = longRunning ? ctx.drain.trackStream(outcome.end) : () => {};
     const unregister = longRunning ? trackConnection(ctx.revocation, subject, outcome.end) : () => {};
@@ -55,11 +99,11 @@ async function serve(ctx: HandlerContext, req: Request, res: Response, longRunni
     if (broken !== undefined) ctx.metrics.upstreamErrors.inc({ kind: broken });
     obs.finish(outcome.statusCode, broken === undefined ? undefined : "upstream_error");
   } catch (err) {
-    fail(ctx, req, res, obs, err);
+    fail(ctx, res, obs, err, undefined);
   }
 }
 
-function fail(ctx: HandlerContext, req: Request, res: Response, obs: Observation, err: unknown): void {
+function fail(ctx: HandlerContext, res: Response, obs: Observation, err: unknown, stream: ServerHttp2Stream | undefined): void {
   const status = toStatus(err);
   const reason = err instanceof KubewardError ? err.code : "internal";
   if (!(err instanceof KubewardError)) ctx.logger.error({ err: (err as Error)?.message }, "request failed");
@@ -69,37 +113,38 @@ function fail(ctx: HandlerContext, req: Request, res: Response, obs: Observation
   else {
     sendStatus(res, status);
     // kube-apiserver closes HTTP/2 connections after a 401 so unauthenticated clients cannot hold streams.
-    if (status.code === 401 && req.httpVersionMajor === 2) (req as Http2ServerRequest).stream.session?.close();
+    if (status.code === 401) stream?.session?.close();
   }
   obs.finish(status.code, reason);
 }
 
 /** HTTP/1.1's limit is enforced by the parser; HTTP/2 header blocks are measured here (RFC 9113 §6.5.2 sizing). */
-function checkHeaderSize(req: Request, max: number): void {
-  if (req.httpVersionMajor !== 2) return;
-  const raw: RawHeaders = req.rawHeaders;
+function checkHeaderSize(raw: RawHeaders, max: number): void {
   let size = 0;
   for (const h of raw) size += h.length + 16;
   if (size > max) throw new KubewardError("request_header_too_large", `HTTP/2 header block of about ${size} bytes`);
 }
 
-/**
- * The body to send upstream. Node's HTTP/2 compat request ends normally (after
- * "aborted") when the client resets the stream mid-upload; that must not
- * reach kube-apiserver as a complete, truncated body, so a reset cuts it.
- */
-function requestBody(req: Request): Readable {
-  if (req.httpVersionMajor !== 2) return req;
-  const h2 = req as Http2ServerRequest;
-  const body = new PassThrough();
-  h2.pipe(body, { end: false });
-  h2.once("aborted", () => body.destroy(new KubewardError("request_invalid", "the client reset the stream mid-upload")));
-  h2.once("end", () => { if (!h2.aborted) body.end(); });
-  return body;
+/** The body to forward (asked for once the identity stages passed), or null when there is none. */
+function requestBody(call: Call): Readable | null {
+  if (call.stream !== undefined) return http2Body(call.stream, call.rawHeaders);
+  const req = call.req as IncomingMessage;
+  const length = req.headers["content-length"];
+  return req.headers["transfer-encoding"] !== undefined || (length !== undefined && length !== "0") ? req : null;
 }
 
-function hasBody(req: Request): boolean {
-  if (req.httpVersionMajor === 2) return !(req as Http2ServerRequest).stream.endAfterHeaders;
-  const length = req.headers["content-length"];
-  return req.headers["transfer-encoding"] !== undefined || (length !== undefined && length !== "0");
+/**
+ * The body of an HTTP/2 request, or null. A client that asked to be told to
+ * go on (Expect: 100-continue) is told now, after the identity stages, as Go's
+ * server does on the first read. A stream the client resets mid-upload must
+ * not reach kube-apiserver as a complete, truncated body, so a reset cuts it.
+ */
+function http2Body(stream: ServerHttp2Stream, raw: RawHeaders): Readable | null {
+  if (stream.endAfterHeaders) return null;
+  if (firstHeader(raw, "expect")?.toLowerCase() === "100-continue") stream.additionalHeaders({ ":status": 100 });
+  const body = new PassThrough();
+  stream.pipe(body, { end: false });
+  stream.once("aborted", () => body.destroy(new KubewardError("request_invalid", "the client reset the stream mid-upload")));
+  stream.once("end", () => { if (!stream.aborted) body.end(); });
+  return body;
 }

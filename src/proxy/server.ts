@@ -18,7 +18,8 @@ import { KubewardError } from "../errors.ts";
 import { createAccessReviewer } from "./access-review.ts";
 import type { HandlerContext } from "./context.ts";
 import { createDrainTracker } from "./drain.ts";
-import { handleRequest } from "./handle-request.ts";
+import { handleHttp1Request, handleHttp2Stream } from "./handle-request.ts";
+import { handleRequests } from "./http2-response.ts";
 import { handleUpgrade } from "./handle-upgrade.ts";
 import { createUpstreamProbe } from "./readiness.ts";
 import { toStatus, writeStatusToSocket } from "./status.ts";
@@ -127,7 +128,10 @@ function buildServer(ctx: HandlerContext, { cert, key }: ServingCertificate): Ht
     settings: { maxHeaderListSize: config.maxHeaderSize },
   };
   const server = createSecureServer(options);
-  server.on("request", (req, res) => void handleRequest(ctx, req, res));
+  handleRequests(server, {
+    http1: (req, res) => void handleHttp1Request(ctx, req, res),
+    http2: (stream, headers, rawHeaders) => void handleHttp2Stream(ctx, stream, headers, rawHeaders),
+  });
   // With allowHTTP1, Node hands HTTP/1.1 upgrades (SPDY, WebSocket) to the http2 server's "upgrade" event.
   (server as NodeJS.EventEmitter).on("upgrade", (req: IncomingMessage, socket: Duplex, head: Buffer) => void handleUpgrade(ctx, req, socket, head));
   server.on("secureConnection", (socket: TLSSocket) => {

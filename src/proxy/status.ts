@@ -63,7 +63,7 @@ function base(code: number, message: string, reason: string | undefined): Status
   };
 }
 
-/** The minimal response interface shared by HTTP/1.1 and HTTP/2 compat responses. */
+/** The minimal response interface shared by HTTP/1.1 responses and HTTP/2 streams (Http2Response). */
 export interface StatusResponse {
   readonly headersSent: boolean;
   writeHead(code: number, headers: Record<string, string | number>): unknown;

@@ -129,6 +129,68 @@ test("an HTTP/2 request body is forwarded", async () => {
   }
 });
 
+test("an HTTP/2 upload with Expect: 100-continue is told to go on only once its token is accepted", async () => {
+  h.upstream.route("/api/v1/namespaces/default/secrets", async (req, res) => {
+    let body = "";
+    for await (const c of req) body += c;
+    res.writeHead(201, { "content-type": "application/json" }).end(body);
+  });
+  const upload = async (token: string) => {
+    const session = connect(`https://127.0.0.1:${h.port}`, { ca: h.caPem });
+    session.on("error", () => {});
+    try {
+      const stream = session.request({ ":path": "/api/v1/namespaces/default/secrets", ":method": "POST", authorization: `Bearer ${token}`, expect: "100-continue" });
+      let continued = false;
+      stream.once("continue", () => { continued = true; stream.end(`{"kind":"Secret"}`); });
+      const [headers] = await once(stream, "response");
+      let body = "";
+      for await (const c of stream) body += c;
+      return { continued, status: headers[":status"], body };
+    } finally {
+      session.destroy();
+    }
+  };
+  assert.deepEqual(await upload("alice-token"), { continued: true, status: 201, body: `{"kind":"Secret"}` });
+  const refused = await upload("not-a-token");
+  assert.deepEqual({ continued: refused.continued, status: refused.status }, { continued: false, status: 401 });
+});
+
+test("over HTTP/2 a HEAD request gets the head alone, and a Status carries a Date", async () => {
+  h.upstream.route("/api/v1/namespaces", (_req, res) => { res.writeHead(200, { "content-type": "application/json", "x-upstream": "yes" }).end(); });
+  const session = connect(`https://127.0.0.1:${h.port}`, { ca: h.caPem });
+  try {
+    const head = session.request({ ":path": "/api/v1/namespaces", ":method": "HEAD", authorization: "Bearer alice-token" });
+    const [headers] = await once(head, "response");
+    let bytes = 0;
+    for await (const c of head) bytes += (c as Buffer).length;
+    assert.deepEqual([headers[":status"], headers["x-upstream"], bytes], [200, "yes", 0]);
+    const refused = session.request({ ":path": "/api/v1/namespaces", authorization: "Bearer alice-token", "impersonate-group": "g" });
+    const [status] = await once(refused, "response");
+    refused.resume();
+    await once(refused, "end");
+    assert.equal(status[":status"], 400);
+    assert.ok(!Number.isNaN(Date.parse(String(status["date"]))), `a Date header, got ${String(status["date"])}`);
+  } finally {
+    session.close();
+  }
+});
+
+test("an HTTP/2 CONNECT gets a 400 Status and never reaches the upstream", async () => {
+  const before = h.upstream.requests.length;
+  const session = connect(`https://127.0.0.1:${h.port}`, { ca: h.caPem });
+  try {
+    const stream = session.request({ ":method": "CONNECT", ":authority": "10.0.0.1:443", authorization: "Bearer alice-token" });
+    const [headers] = await once(stream, "response");
+    let body = "";
+    for await (const c of stream) body += c;
+    assert.equal(headers[":status"], 400);
+    assert.equal(JSON.parse(body)["kind"], "Status");
+    assert.equal(h.upstream.requests.length, before);
+  } finally {
+    session.close();
+  }
+});
+
 test("a client that goes away mid-watch does not disturb the proxy", async () => {
   let upstreamClosed: Promise<unknown> = Promise.resolve();
   h.upstream.route("/api/v1/secrets", (_req, res) => {

@@ -7,18 +7,26 @@
 import type { IncomingHttpHeaders } from "node:http";
 import { constants, type ClientHttp2Stream, type IncomingHttpStatusHeader } from "node:http2";
 import type { Dispatcher } from "undici";
-import type { Readable, Writable } from "node:stream";
+import type { Readable } from "node:stream";
 import { HOP_BY_HOP } from "../headers.ts";
 import { upstreamFailure, type Upstream, type UpstreamErrorKind } from "../upstream.ts";
 import { cancelStream } from "../upstream-streams.ts";
 import { KubewardError } from "../../errors.ts";
 
-/** The response side, common to HTTP/1.1 and HTTP/2 compat responses. */
-export type ClientResponse = Writable & {
+/** The response side: an HTTP/1.1 ServerResponse, or an HTTP/2 stream's (Http2Response in http2-response.ts). */
+export interface ClientResponse {
   readonly headersSent: boolean;
+  readonly writableEnded: boolean;
+  readonly destroyed: boolean;
   writeHead(code: number, headers: Record<string, string | string[]>): unknown;
+  /** Sends the head now rather than with the first body bytes (HTTP/1.1; HTTP/2 heads leave at once). */
   flushHeaders?(): void;
-};
+  write(chunk: Buffer): boolean;
+  end(): unknown;
+  destroy(): unknown;
+  on(event: "close", listener: () => void): unknown;
+  once(event: "drain", listener: () => void): unknown;
+}
 
 /** The rewritten request to send upstream. */
 export interface ForwardRequest {
