@@ -18,7 +18,7 @@ import { forward, type ClientResponse, type ForwardOutcome } from "./stages/forw
 import type { Subject } from "../revocation/index.ts";
 import { trackConnection } from "./stages/revocation.ts";
 
-type Response = ClientResponse & StatusResponse;
+type Response = ClientResponse & StatusResponse & { writeContinue(): void };
 
 /** A client's request as the handler reads it, from either protocol. */
 interface Call {
@@ -76,7 +76,7 @@ async function open(ctx: HandlerContext, call: Call, res: Response, longRunning:
     if (call.stream !== undefined) checkHeaderSize(call.rawHeaders, ctx.config.maxHeaderSize);
     checkTarget(call.target);
     const { headers, subject } = await identityStages(ctx, call.rawHeaders, call.remote, obs);
-    const outcome = await forward(ctx.upstream, { method: call.method, target: call.target, headers, body: requestBody(call), longRunning }, res);
+    const outcome = await forward(ctx.upstream, { method: call.method, target: call.target, headers, body: requestBody(call, res), longRunning }, res);
     if (outcome.kind === "responded") return { outcome, subject };
     // A request the client abandoned (or whose upload broke) is not kube-apiserver's fault.
     if (!outcome.clientGone) ctx.metrics.upstreamErrors.inc({ kind: outcome.errorKind });
@@ -125,23 +125,29 @@ function checkHeaderSize(raw: RawHeaders, max: number): void {
   if (size > max) throw new KubewardError("request_header_too_large", `HTTP/2 header block of about ${size} bytes`);
 }
 
-/** The body to forward (asked for once the identity stages passed), or null when there is none. */
-function requestBody(call: Call): Readable | null {
-  if (call.stream !== undefined) return http2Body(call.stream, call.rawHeaders);
-  const req = call.req as IncomingMessage;
+/**
+ * The body to forward, or null when there is none. It is asked for once the
+ * identity stages passed: a client that sent Expect: 100-continue is told to
+ * go on only then, as Go's server does on the first read of the body.
+ */
+function requestBody(call: Call, res: Response): Readable | null {
+  const body = call.stream !== undefined ? http2Body(call.stream) : http1Body(call.req as IncomingMessage);
+  if (body !== null && firstHeader(call.rawHeaders, "expect")?.toLowerCase() === "100-continue") res.writeContinue();
+  return body;
+}
+
+function http1Body(req: IncomingMessage): Readable | null {
   const length = req.headers["content-length"];
   return req.headers["transfer-encoding"] !== undefined || (length !== undefined && length !== "0") ? req : null;
 }
 
 /**
- * The body of an HTTP/2 request, or null. A client that asked to be told to
- * go on (Expect: 100-continue) is told now, after the identity stages, as Go's
- * server does on the first read. A stream the client resets mid-upload must
- * not reach kube-apiserver as a complete, truncated body, so a reset cuts it.
+ * The body of an HTTP/2 request, or null. A stream the client resets
+ * mid-upload must not reach kube-apiserver as a complete, truncated body,
+ * so a reset cuts it.
  */
-function http2Body(stream: ServerHttp2Stream, raw: RawHeaders): Readable | null {
+function http2Body(stream: ServerHttp2Stream): Readable | null {
   if (stream.endAfterHeaders) return null;
-  if (firstHeader(raw, "expect")?.toLowerCase() === "100-continue") stream.additionalHeaders({ ":status": 100 });
   const body = new PassThrough();
   stream.pipe(body, { end: false });
   stream.once("aborted", () => body.destroy(new KubewardError("request_invalid", "the client reset the stream mid-upload")));

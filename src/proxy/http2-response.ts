@@ -24,6 +24,8 @@ export interface RequestHandlers {
 export function handleRequests(server: Http2SecureServer, handlers: RequestHandlers): void {
   const before = new Set(server.listeners("stream"));
   server.on("request", handlers.http1 as (req: unknown, res: unknown) => void);
+  // With a listener Node leaves "100 Continue" to the handler, which sends it once the token is accepted.
+  server.on("checkContinue", handlers.http1 as (req: unknown, res: unknown) => void);
   for (const listener of server.listeners("stream")) {
     if (!before.has(listener)) server.removeListener("stream", listener as (...args: unknown[]) => void);
   }
@@ -59,6 +61,11 @@ export class Http2Response {
   /** Sends the response head at once; a Date is added when the headers have none (RFC 9110 §6.6.1). */
   writeHead(code: number, headers: Record<string, string | string[] | number>): void {
     this.stream.respond({ ...headers, ":status": code, ...(headers["date"] === undefined ? { date: new Date().toUTCString() } : {}) });
+  }
+
+  /** Tells a client that sent Expect: 100-continue to send its body. */
+  writeContinue(): void {
+    this.stream.additionalHeaders({ ":status": 100 });
   }
 
   write(chunk: Buffer): boolean {

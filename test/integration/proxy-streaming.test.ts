@@ -155,6 +155,30 @@ test("an HTTP/2 upload with Expect: 100-continue is told to go on only once its 
   assert.deepEqual({ continued: refused.continued, status: refused.status }, { continued: false, status: 401 });
 });
 
+test("an HTTP/1.1 upload with Expect: 100-continue is told to go on only once its token is accepted", async () => {
+  h.upstream.route("/api/v1/namespaces/default/serviceaccounts", async (req, res) => {
+    let body = "";
+    for await (const c of req) body += c;
+    res.writeHead(201, { "content-type": "application/json" }).end(body);
+  });
+  const upload = (token: string) => new Promise<{ continued: boolean; status: number | undefined; body: string }>((resolve, reject) => {
+    let continued = false;
+    const req = request({
+      host: "127.0.0.1", port: h.port, ca: h.caPem, path: "/api/v1/namespaces/default/serviceaccounts", method: "POST", agent: false,
+      headers: { Authorization: `Bearer ${token}`, Expect: "100-continue", "Content-Length": 21 },
+    }, async (res) => {
+      let body = "";
+      for await (const c of res) body += c;
+      resolve({ continued, status: res.statusCode, body });
+    });
+    req.on("continue", () => { continued = true; req.end(`{"kind":"ServiceAcc"}`); });
+    req.on("error", reject);
+  });
+  assert.deepEqual(await upload("alice-token"), { continued: true, status: 201, body: `{"kind":"ServiceAcc"}` });
+  const refused = await upload("not-a-token");
+  assert.deepEqual({ continued: refused.continued, status: refused.status }, { continued: false, status: 401 });
+});
+
 test("over HTTP/2 a HEAD request gets the head alone, and a Status carries a Date", async () => {
   h.upstream.route("/api/v1/namespaces", (_req, res) => { res.writeHead(200, { "content-type": "application/json", "x-upstream": "yes" }).end(); });
   const session = connect(`https://127.0.0.1:${h.port}`, { ca: h.caPem });
