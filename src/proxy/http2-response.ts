@@ -1,42 +1,12 @@
 /**
- * HTTP/2 requests through Node's core stream API rather than its
- * compatibility layer (Http2ServerRequest and Http2ServerResponse, each a
- * stream with its own state, header objects and listeners): an open watch
- * then holds about 2.4 kB less (5,000 watches: 127 → 115 MB in a server
- * that only holds them), and the client's header list, bearer token
- * included, is not kept for the stream's life.
+ * The response side of an HTTP/2 request served through Node's core stream
+ * API rather than its compatibility layer (Http2ServerRequest and
+ * Http2ServerResponse, each a stream with its own state, header objects and
+ * listeners): an open watch then holds about 2.4 kB less (5,000 watches:
+ * 127 → 115 MB in a server that only holds them), and the client's header
+ * list, bearer token included, is not kept for the stream's life.
  */
-import type { Http2SecureServer, ServerHttp2Stream, IncomingHttpHeaders } from "node:http2";
-import type { IncomingMessage, ServerResponse } from "node:http";
-
-/** Handlers for both protocols of one server. */
-export interface RequestHandlers {
-  readonly http1: (req: IncomingMessage, res: ServerResponse) => void;
-  readonly http2: (stream: ServerHttp2Stream, headers: IncomingHttpHeaders, rawHeaders: string[]) => void;
-}
-
-/**
- * HTTP/1.1 requests (allowHTTP1) reach the server's "request" event, but
- * adding a "request" listener also makes Node serve every HTTP/2 stream
- * through the compatibility layer, by a "stream" listener it adds then. That
- * listener is taken off again, and HTTP/2 streams go to `handlers.http2`.
- */
-export function handleRequests(server: Http2SecureServer, handlers: RequestHandlers): void {
-  const before = new Set(server.listeners("stream"));
-  server.on("request", handlers.http1 as (req: unknown, res: unknown) => void);
-  // With a listener Node leaves "100 Continue" to the handler, which sends it once the token is accepted.
-  server.on("checkContinue", handlers.http1 as (req: unknown, res: unknown) => void);
-  for (const listener of server.listeners("stream")) {
-    if (!before.has(listener)) server.removeListener("stream", listener as (...args: unknown[]) => void);
-  }
-  server.on("stream", (stream: ServerHttp2Stream, headers: IncomingHttpHeaders, _flags: number, rawHeaders: string[]) => {
-    // Without a listener a stream's error (a reset, a broken session) would be thrown.
-    stream.on("error", ignore);
-    handlers.http2(stream, headers, rawHeaders);
-  });
-}
-
-function ignore(): void {}
+import type { ServerHttp2Stream } from "node:http2";
 
 /** An HTTP/2 stream's response side, with the members the forwarder and the Status writer use. */
 export class Http2Response {

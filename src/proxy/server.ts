@@ -3,10 +3,10 @@
  * config.listen; every path is forwarded to kube-apiserver as the
  * authenticated user. Composes the stages, readiness and the drain.
  */
-import { createSecureServer, type Http2SecureServer } from "node:http2";
+import { createSecureServer, type Http2SecureServer, type IncomingHttpHeaders, type ServerHttp2Stream } from "node:http2";
 import type { AddressInfo, Socket } from "node:net";
 import type { TLSSocket } from "node:tls";
-import type { IncomingMessage } from "node:http";
+import type { IncomingMessage, ServerResponse } from "node:http";
 import type { Duplex } from "node:stream";
 import type { ProxyConfig } from "../config/types.ts";
 import type { TokenAuthenticator } from "../auth/authenticator.ts";
@@ -19,7 +19,6 @@ import { createAccessReviewer } from "./access-review.ts";
 import type { HandlerContext } from "./context.ts";
 import { createDrainTracker } from "./drain.ts";
 import { handleHttp1Request, handleHttp2Stream } from "./handle-request.ts";
-import { handleRequests } from "./http2-response.ts";
 import { handleUpgrade } from "./handle-upgrade.ts";
 import { createUpstreamProbe } from "./readiness.ts";
 import { toStatus, writeStatusToSocket } from "./status.ts";
@@ -153,6 +152,35 @@ function buildServer(ctx: HandlerContext, { cert, key }: ServingCertificate): Ht
   server.on("tlsClientError", (err) => logger.debug({ err: err.message }, "TLS handshake failed"));
   return server;
 }
+
+/** Handlers for both protocols of one server. */
+interface RequestHandlers {
+  readonly http1: (req: IncomingMessage, res: ServerResponse) => void;
+  readonly http2: (stream: ServerHttp2Stream, headers: IncomingHttpHeaders, rawHeaders: string[]) => void;
+}
+
+/**
+ * HTTP/1.1 requests (allowHTTP1) reach the server's "request" event, but
+ * adding a "request" listener also makes Node serve every HTTP/2 stream
+ * through the compatibility layer, by a "stream" listener it adds then. That
+ * listener is taken off again, and HTTP/2 streams go to `handlers.http2`.
+ */
+function handleRequests(server: Http2SecureServer, handlers: RequestHandlers): void {
+  const before = new Set(server.listeners("stream"));
+  server.on("request", handlers.http1 as (req: unknown, res: unknown) => void);
+  // With a listener Node leaves "100 Continue" to the handler, which sends it once the token is accepted.
+  server.on("checkContinue", handlers.http1 as (req: unknown, res: unknown) => void);
+  for (const listener of server.listeners("stream")) {
+    if (!before.has(listener)) server.removeListener("stream", listener as (...args: unknown[]) => void);
+  }
+  server.on("stream", (stream: ServerHttp2Stream, headers: IncomingHttpHeaders, _flags: number, rawHeaders: string[]) => {
+    // Without a listener a stream's error (a reset, a broken session) would be thrown.
+    stream.on("error", ignore);
+    handlers.http2(stream, headers, rawHeaders);
+  });
+}
+
+function ignore(): void {}
 
 function listenOn(server: Http2SecureServer, host: string, port: number): Promise<AddressInfo> {
   return new Promise((resolve, reject) => {
