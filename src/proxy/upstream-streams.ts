@@ -123,7 +123,8 @@ export function createUpstreamStreams(origin: string, tls: ConnectionOptions): U
         s.active--;
         throw err;
       }
-      stream.once("close", () => {
+      // on, not once: "close" fires once, and once would wrap the listener for the stream's life.
+      stream.on("close", () => {
         s.active--;
       });
       return stream;

@@ -117,7 +117,8 @@ class StreamDriver implements Dispatcher.DispatchController {
   private timer: NodeJS.Timeout | undefined;
   private readonly stream: ClientHttp2Stream;
   private readonly exchange: Exchange;
-  private readonly retry: () => void;
+  /** Sends the request over HTTP/1.1 instead; dropped once answered, with the request it holds. */
+  private retry: (() => void) | undefined;
 
   constructor(stream: ClientHttp2Stream, exchange: Exchange, headersTimeoutMs: number, retry: () => void) {
     this.stream = stream;
@@ -157,6 +158,7 @@ class StreamDriver implements Dispatcher.DispatchController {
 
   private onResponse(head: IncomingHttpHeaders & IncomingHttpStatusHeader): void {
     this.answered = true;
+    this.retry = undefined;
     this.stopTimer();
     const headers: IncomingHttpHeaders = {};
     for (const name in head) if (!name.startsWith(":")) headers[name] = head[name];
@@ -176,7 +178,7 @@ class StreamDriver implements Dispatcher.DispatchController {
   private again(): void {
     this.finished = true;
     this.stopTimer();
-    this.retry();
+    this.retry?.();
   }
 
   private stopTimer(): void {

@@ -42,17 +42,20 @@ export function checkRevocation(guard: RevocationGuard | undefined, subject: Sub
  * answering (after the check, before this) ends the connection at once.
  */
 export function trackConnection(guard: RevocationGuard | undefined, subject: Subject, close: () => void): () => void {
-  if (guard === undefined) return () => {};
+  if (guard === undefined) return nothing;
   const verdict = guard.check(subject);
   if (verdict !== undefined && verdict !== "stale") {
     close();
-    return () => {};
+    return nothing;
   }
   return guard.connections.add({ subject, close });
 }
 
 /** WebSocket close code 1008, policy violation (RFC 6455 §7.4.1). */
 const POLICY_VIOLATION = 1008;
+
+/** The unregister function of a connection nothing tracks; shared, as a watch keeps it for its life. */
+function nothing(): void {}
 
 /**
  * Ends an upgraded connection whose identity was revoked: on a WebSocket a
