@@ -7,7 +7,7 @@
 import { writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { startTestIssuer, type TestIssuer } from "../test/tools/test-issuer.ts";
-import { idleRow, watchRow, wrkRow } from "./lib/cases.ts";
+import { h2loadRow, idleRow, watchRow, wrkRow } from "./lib/cases.ts";
 import type { BenchEnv } from "./lib/env.ts";
 import type { Row } from "./lib/report.ts";
 import {
@@ -105,6 +105,9 @@ export async function runProxySuite(env: BenchEnv, id: Identity, opts: ProxyOpti
       for (const c of opts.concurrency) {
         for (const t of targets) log(await wrkRow("proxy", `${what}, c=${c}`, t, path, { connections: c, seconds: opts.seconds, auth }));
       }
+    }
+    for (const c of opts.concurrency) {
+      for (const t of targets) log(await h2loadRow(env, `GET small, HTTP/2, one connection, ${c} streams`, t, SMALL_PATH, { streams: c, seconds: opts.seconds, token: id.token }));
     }
     for (const t of targets) log(idleRow("proxy", "idle after load", t));
   }

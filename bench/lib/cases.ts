@@ -1,12 +1,13 @@
 /**
- * The measured cases shared by the proxy suites: a wrk run against one
- * target with its process's CPU and peak RSS, and N open watches with the
+ * The measured cases shared by the proxy suites: a wrk or h2load run against
+ * one target with its process's CPU and peak RSS, and N open watches with the
  * target's RSS while they are open.
  */
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { measure, peakRssMb, resetPeak, rssMb } from "./proc-stats.ts";
 import { runWrk, type WrkRun } from "./wrk.ts";
+import { runH2load } from "./h2load.ts";
 import { REPO, NODE, waitFor, type BenchEnv } from "./env.ts";
 import type { Row } from "./report.ts";
 import type { Target } from "./targets.ts";
@@ -18,6 +19,21 @@ export async function wrkRow(suite: Row["suite"], name: string, target: Target, 
     suite, case: name, target: target.name, rps: result.rps, p50Ms: result.p50Ms, p99Ms: result.p99Ms, cpuS, peakRssMb: peak,
     errors: result.non2xx + result.socketErrors,
   };
+}
+
+/** Runs h2load (one HTTP/2 connection, `streams` concurrent streams) against `target` and returns the row. */
+export async function h2loadRow(env: BenchEnv, name: string, target: Target, path: string, run: { streams: number; seconds: number; token: string }): Promise<Row> {
+  const logFile = join(env.dir, `h2load-${target.name.replace("+", "-")}.log`);
+  try {
+    const { result, cpuS, peakRssMb: peak } = await measure(target.pid, () => runH2load({ ...run, url: `${target.url}${path}`, logFile }));
+    return {
+      suite: "proxy", case: name, target: target.name, rps: result.rps, p50Ms: result.p50Ms, p99Ms: result.p99Ms, cpuS, peakRssMb: peak,
+      errors: result.non2xx + result.socketErrors,
+    };
+  } catch (error) {
+    // A target that does not speak HTTP/2 gets a row saying so rather than ending the suite.
+    return { suite: "proxy", case: name, target: target.name, note: `failed: ${(error as Error).message.split("\n")[0]}` };
+  }
 }
 
 /** The target's resident memory now, as a row. */

@@ -35,6 +35,7 @@ export interface Machine {
   readonly node: string;
   readonly go: string;
   readonly wrk: string;
+  readonly h2load: string;
   readonly loadAverageAtStart: readonly number[];
   readonly startedAt: string;
 }
@@ -53,7 +54,7 @@ export function machineFacts(): Machine {
   return {
     cpuModel: cpus()[0]?.model ?? "unknown", cores: cpus().length, memoryGb: Math.round(totalmem() / 2 ** 30),
     node: process.version, go: firstLine("go", ["version"]) || firstLine("/usr/local/go/bin/go", ["version"]),
-    wrk: firstLine("wrk", ["--version"]), loadAverageAtStart: loadavg().map((l) => Math.round(l * 100) / 100), startedAt: new Date().toISOString(),
+    wrk: firstLine("wrk", ["--version"]), h2load: firstLine("h2load", ["--version"]), loadAverageAtStart: loadavg().map((l) => Math.round(l * 100) / 100), startedAt: new Date().toISOString(),
   };
 }
 

@@ -43,20 +43,30 @@ export interface WrkResult {
 export async function runWrk(run: WrkRun): Promise<WrkResult> {
   const [script, env] = scriptAndEnv(run.auth);
   const args = ["-t1", `-c${run.connections}`, `-d${run.seconds}s`, "--timeout", "10s", "-s", join(SCRIPTS, script), run.url];
-  const child = spawn("wrk", args, { env: { ...process.env, ...env }, stdio: ["ignore", "pipe", "pipe"] });
-  let out = "";
-  child.stdout.on("data", (d: Buffer) => void (out += d.toString()));
-  child.stderr.on("data", (d: Buffer) => void (out += d.toString()));
-  const killer = setTimeout(() => child.kill("SIGKILL"), (run.seconds + 30) * 1000);
-  const code = await new Promise<number | null>((resolve, reject) => {
-    child.once("error", reject);
-    child.once("exit", resolve);
-  }).finally(() => clearTimeout(killer));
+  const out = await runLoadGenerator("wrk", args, env, run.seconds);
   const line = out.split("\n").find((l) => l.startsWith("{\"requests\""));
-  if (code !== 0 || line === undefined) throw new Error(`wrk ${args.join(" ")} failed (exit ${code}):\n${out}`);
+  if (line === undefined) throw new Error(`wrk ${args.join(" ")} printed no result:\n${out}`);
   const r = JSON.parse(line) as { requests: number; durationUs: number; p50Us: number; p99Us: number; non2xx: number; socketErrors: number };
   return {
     requests: r.requests, rps: r.requests / (r.durationUs / 1e6), p50Ms: r.p50Us / 1000, p99Ms: r.p99Us / 1000,
     non2xx: r.non2xx, socketErrors: r.socketErrors,
   };
+}
+
+/**
+ * Runs a load generator as its own process, killed `seconds` plus a margin
+ * after it started; resolves with what it printed, rejects unless it exits 0.
+ */
+export async function runLoadGenerator(command: string, args: readonly string[], env: Record<string, string>, seconds: number): Promise<string> {
+  const child = spawn(command, args, { env: { ...process.env, ...env }, stdio: ["ignore", "pipe", "pipe"] });
+  let out = "";
+  child.stdout.on("data", (d: Buffer) => void (out += d.toString()));
+  child.stderr.on("data", (d: Buffer) => void (out += d.toString()));
+  const killer = setTimeout(() => child.kill("SIGKILL"), (seconds + 30) * 1000);
+  const code = await new Promise<number | null>((resolve, reject) => {
+    child.once("error", reject);
+    child.once("exit", resolve);
+  }).finally(() => clearTimeout(killer));
+  if (code !== 0) throw new Error(`${command} ${args.join(" ")} failed (exit ${code}):\n${out}`);
+  return out;
 }
