@@ -11,6 +11,7 @@ import type { ServerHttp2Stream } from "node:http2";
 /** An HTTP/2 stream's response side, with the members the forwarder and the Status writer use. */
 export class Http2Response {
   private readonly stream: ServerHttp2Stream;
+  private ended = false;
 
   constructor(stream: ServerHttp2Stream) {
     this.stream = stream;
@@ -20,8 +21,14 @@ export class Http2Response {
     return this.stream.headersSent;
   }
 
+  /**
+   * Whether kubeward ended the response. Not the stream's own flag: Node ends
+   * a stream's writable side when the client resets it or goes away, and
+   * that must read as an abandoned response (the upstream request is then
+   * cancelled), not a finished one.
+   */
   get writableEnded(): boolean {
-    return this.stream.writableEnded;
+    return this.ended;
   }
 
   get destroyed(): boolean {
@@ -43,6 +50,7 @@ export class Http2Response {
   }
 
   end(body?: string): void {
+    this.ended = true;
     if (body === undefined) this.stream.end();
     else this.stream.end(body);
   }

@@ -232,6 +232,27 @@ test("a client that goes away mid-watch does not disturb the proxy", async () =>
   again.resume();
 });
 
+for (const how of ["resets its stream", "drops its connection"] as const) {
+  test(`an HTTP/2 client that ${how} mid-watch has its upstream watch closed`, async () => {
+    let upstreamClosed: Promise<unknown> | undefined;
+    h.upstream.route("/api/v1/serviceaccounts", (_req, res) => {
+      res.writeHead(200, { "content-type": "application/json" });
+      res.write(`{"type":"ADDED"}\n`);
+      upstreamClosed = once(res, "close");
+    });
+    const session = connect(`https://127.0.0.1:${h.port}`, { ca: h.caPem });
+    session.on("error", () => {});
+    const stream = session.request({ ":path": "/api/v1/serviceaccounts?watch=1", authorization: "Bearer alice-token" });
+    stream.on("error", () => {});
+    await once(stream, "data");
+    if (how === "resets its stream") stream.close(constants.NGHTTP2_CANCEL);
+    else session.destroy();
+    const closed = await Promise.race([upstreamClosed?.then(() => true), new Promise((r) => setTimeout(() => r(false), 3000))]);
+    session.destroy();
+    assert.equal(closed, true, "the proxy closed its upstream request");
+  });
+}
+
 test("an oversized HTTP/2 header block is a 431 Status and never reaches the upstream", async () => {
   const before = h.upstream.requests.length;
   const session = connect(`https://127.0.0.1:${h.port}`, { ca: h.caPem });
