@@ -68,8 +68,10 @@ interface Opened {
 
 /**
  * Checks and forwards the request until kube-apiserver answers; a failure is
- * answered here (undefined). Nothing of the request, the client's token
- * included, is held past this, however long the response then streams.
+ * answered here (undefined). Over HTTP/2 nothing of the request, the
+ * client's token included, is held past this, however long the response
+ * then streams (Node keeps an HTTP/1.1 request, headers and all, until its
+ * response ends).
  */
 async function open(ctx: HandlerContext, call: Call, res: Response, longRunning: boolean, obs: Observation): Promise<Opened | undefined> {
   try {
