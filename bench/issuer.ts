@@ -40,8 +40,9 @@ async function grantRow(env: BenchEnv, issuer: BenchIssuer, name: string, bodies
 
 async function exchangeRow(env: BenchEnv, i: BenchIssuer, opts: IssuerOptions): Promise<Row> {
   const started = Date.now();
-  const list = await codes(i, opts.grants, 40_000);
-  const note = `${list.length} codes pre-created in ${((Date.now() - started) / 1000).toFixed(0)} s`;
+  const { codes: list, failed } = await codes(i, opts.grants, 40_000);
+  const skipped = failed.length === 0 ? "" : `; ${failed.length} flows failed and were skipped, the first: ${failed[0]}`;
+  const note = `${list.length} codes pre-created in ${((Date.now() - started) / 1000).toFixed(0)} s${skipped}`;
   return grantRow(env, i, `code exchange, c=${opts.concurrency}`, list.map(codeBody), opts, note);
 }
 
