@@ -15,8 +15,8 @@ export interface DrainTracker {
   /** Tracks an HTTP/1.1 connection. */
   addSocket(socket: Socket): void;
   addSession(session: ServerHttp2Session): void;
-  /** Marks a request active on its connection (HTTP/1.1 only); call the result when its response is done. */
-  beginRequest(socket: Socket | undefined): () => void;
+  /** Marks a request active on its HTTP/1.1 connection; call the result when its response is done. */
+  beginRequest(socket: Socket): () => void;
   /** Tracks a request that is not long-running; drain waits for it. */
   trackPlain(done: Promise<unknown>): void;
   /** Tracks a streaming response; `end` ends it cleanly. Returns the untrack function. */
@@ -65,8 +65,8 @@ class Tracker implements DrainTracker {
     if (this.draining) session.close();
   }
 
-  beginRequest(socket: Socket | undefined): () => void {
-    if (socket === undefined || !this.#active.has(socket)) return nothing;
+  beginRequest(socket: Socket): () => void {
+    if (!this.#active.has(socket)) return nothing;
     this.#active.set(socket, (this.#active.get(socket) ?? 0) + 1);
     return () => {
       const left = (this.#active.get(socket) ?? 1) - 1;

@@ -54,7 +54,8 @@ export function handleHttp2Stream(ctx: HandlerContext, stream: ServerHttp2Stream
 function handle(ctx: HandlerContext, call: Call, res: Response): Promise<void> {
   const info = requestInfo(call.method, call.target, false);
   const obs = observe(ctx, info, call.method, call.remote, false);
-  res.on("close", ctx.drain.beginRequest(call.req?.socket as Socket | undefined));
+  // An HTTP/1.1 connection is closed by the drain once its requests are done; HTTP/2 sessions get a GOAWAY.
+  if (call.req !== undefined) res.on("close", ctx.drain.beginRequest(call.req.socket as Socket));
   const work = open(ctx, call, res, info.longRunning, obs).then((opened) => opened && follow(ctx, opened, res, info.longRunning, obs));
   if (!info.longRunning) ctx.drain.trackPlain(work);
   return work;
