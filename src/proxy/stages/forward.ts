@@ -103,6 +103,30 @@ async function openStream(upstream: Upstream, req: ForwardRequest, credentials: 
   }
 }
 
+/** Where an upstream stream's listeners find their {@link StreamDriver}. */
+const DRIVER = Symbol("kubeward.streamDriver");
+type DrivenStream = ClientHttp2Stream & { [DRIVER]: StreamDriver };
+
+function onDrivenResponse(this: DrivenStream, head: IncomingHttpHeaders & IncomingHttpStatusHeader): void {
+  this[DRIVER].onResponse(head);
+}
+
+function onDrivenData(this: DrivenStream, chunk: Buffer): void {
+  this[DRIVER].data(chunk);
+}
+
+function onDrivenEnd(this: DrivenStream): void {
+  this[DRIVER].onEnd();
+}
+
+function onDrivenError(this: DrivenStream, err: Error): void {
+  this[DRIVER].closed(err);
+}
+
+function onDrivenClose(this: DrivenStream): void {
+  this[DRIVER].closed();
+}
+
 /**
  * Feeds an HTTP/2 stream's answer to `exchange`, as undici's controller does
  * over HTTP/1.1. A stream the server refused before answering (REFUSED_STREAM:
@@ -126,12 +150,25 @@ class StreamDriver implements Dispatcher.DispatchController {
     this.retry = retry;
     this.timer = setTimeout(() => this.abort(Object.assign(new Error("no response headers in time"), { code: "ETIMEDOUT" })), headersTimeoutMs);
     exchange.onRequestStart(this);
-    // on, not once: each fires at most once, and once would wrap every listener (a watch keeps them all).
-    stream.on("response", (head) => this.onResponse(head));
-    stream.on("data", (chunk: Buffer) => { if (!this.finished) exchange.onResponseData(this, chunk); });
-    stream.on("end", () => this.onEnd());
-    stream.on("error", (err) => (this.refused() ? this.again() : this.abort(err)));
-    stream.on("close", () => (this.refused() ? this.again() : this.abort(Object.assign(new Error(`stream closed with code ${stream.rstCode}`), { code: "ECONNRESET" }))));
+    // Shared listeners that find this driver on the stream, not five closures a watch would keep;
+    // on, not once: each fires at most once, and once would wrap every listener.
+    (stream as DrivenStream)[DRIVER] = this;
+    stream.on("response", onDrivenResponse);
+    stream.on("data", onDrivenData);
+    stream.on("end", onDrivenEnd);
+    stream.on("error", onDrivenError);
+    stream.on("close", onDrivenClose);
+  }
+
+  /** @internal the stream's "data" listener */
+  data(chunk: Buffer): void {
+    if (!this.finished) this.exchange.onResponseData(this, chunk);
+  }
+
+  /** @internal the stream's "error" listener (with the error) and "close" listener */
+  closed(err?: Error): void {
+    if (this.refused()) this.again();
+    else this.abort(err ?? Object.assign(new Error(`stream closed with code ${this.stream.rstCode}`), { code: "ECONNRESET" }));
   }
 
   get aborted(): boolean {
@@ -156,7 +193,8 @@ class StreamDriver implements Dispatcher.DispatchController {
     this.stream.resume();
   }
 
-  private onResponse(head: IncomingHttpHeaders & IncomingHttpStatusHeader): void {
+  /** @internal the stream's "response" listener */
+  onResponse(head: IncomingHttpHeaders & IncomingHttpStatusHeader): void {
     this.answered = true;
     this.retry = undefined;
     this.stopTimer();
@@ -165,7 +203,8 @@ class StreamDriver implements Dispatcher.DispatchController {
     this.exchange.onResponseStart(this, Number(head[":status"]), headers);
   }
 
-  private onEnd(): void {
+  /** @internal the stream's "end" listener */
+  onEnd(): void {
     if (this.finished) return;
     this.finished = true;
     this.exchange.onResponseEnd();
