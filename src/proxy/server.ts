@@ -170,9 +170,10 @@ function handleRequests(server: Http2SecureServer, handlers: RequestHandlers): v
   server.on("request", handlers.http1 as (req: unknown, res: unknown) => void);
   // With a listener Node leaves "100 Continue" to the handler, which sends it once the token is accepted.
   server.on("checkContinue", handlers.http1 as (req: unknown, res: unknown) => void);
-  for (const listener of server.listeners("stream")) {
-    if (!before.has(listener)) server.removeListener("stream", listener as (...args: unknown[]) => void);
-  }
+  const compat = server.listeners("stream").filter((listener) => !before.has(listener));
+  // Fails at start, not by answering HTTP/2 requests twice, should a Node release wire this differently.
+  if (compat.length !== 1) throw new Error(`Node added ${compat.length} HTTP/2 "stream" listeners with the "request" one; kubeward expects 1`);
+  server.removeListener("stream", compat[0] as (...args: unknown[]) => void);
   server.on("stream", (stream: ServerHttp2Stream, headers: IncomingHttpHeaders, _flags: number, rawHeaders: string[]) => {
     // Without a listener a stream's error (a reset, a broken session) would be thrown.
     stream.on("error", ignore);
