@@ -33,9 +33,6 @@ export function createDrainTracker(): DrainTracker {
 }
 
 /** Adds `item` to `set` until `emitter` closes. */
-/** What an untracked request's end does; one shared function rather than one per request (a watch keeps it). */
-function nothing(): void {}
-
 function untilClose<T>(set: Set<T>, item: T, emitter: { once(event: "close", fn: () => void): unknown }): void {
   set.add(item);
   emitter.once("close", () => set.delete(item));
@@ -66,7 +63,7 @@ class Tracker implements DrainTracker {
   }
 
   beginRequest(socket: Socket): () => void {
-    if (!this.#active.has(socket)) return nothing;
+    if (!this.#active.has(socket)) return () => {};
     this.#active.set(socket, (this.#active.get(socket) ?? 0) + 1);
     return () => {
       const left = (this.#active.get(socket) ?? 1) - 1;

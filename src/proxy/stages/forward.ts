@@ -112,7 +112,7 @@ function onDrivenResponse(this: DrivenStream, head: IncomingHttpHeaders & Incomi
 }
 
 function onDrivenData(this: DrivenStream, chunk: Buffer): void {
-  this[DRIVER].data(chunk);
+  this[DRIVER].onData(chunk);
 }
 
 function onDrivenEnd(this: DrivenStream): void {
@@ -120,11 +120,11 @@ function onDrivenEnd(this: DrivenStream): void {
 }
 
 function onDrivenError(this: DrivenStream, err: Error): void {
-  this[DRIVER].closed(err);
+  this[DRIVER].onClosed(err);
 }
 
 function onDrivenClose(this: DrivenStream): void {
-  this[DRIVER].closed();
+  this[DRIVER].onClosed();
 }
 
 /**
@@ -161,12 +161,12 @@ class StreamDriver implements Dispatcher.DispatchController {
   }
 
   /** @internal the stream's "data" listener */
-  data(chunk: Buffer): void {
+  onData(chunk: Buffer): void {
     if (!this.finished) this.exchange.onResponseData(this, chunk);
   }
 
   /** @internal the stream's "error" listener (with the error) and "close" listener */
-  closed(err?: Error): void {
+  onClosed(err?: Error): void {
     if (this.refused()) this.again();
     else this.abort(err ?? Object.assign(new Error(`stream closed with code ${this.stream.rstCode}`), { code: "ECONNRESET" }));
   }
