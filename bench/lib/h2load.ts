@@ -26,22 +26,21 @@ export async function runH2load(run: H2loadRun): Promise<WrkResult> {
   ];
   const out = await runLoadGenerator("h2load", args, {}, run.seconds + 1);
   try {
-    // "errored": streams that failed below HTTP (resets, timeouts); "failed" adds non-2xx answers.
+    // From the summary: "errored" are streams that failed below HTTP (resets, timeouts), and the status-code counts.
     const errored = /requests: .*?, \d+ failed, (\d+) errored/.exec(out);
-    if (errored === null) throw new Error(`h2load printed no result:\n${out}`);
+    const codes = /status codes: \d+ 2xx, (\d+) 3xx, (\d+) 4xx, (\d+) 5xx/.exec(out);
+    if (errored === null || codes === null) throw new Error(`h2load printed no result:\n${out}`);
+    // The log's latencies of 2xx answers. Streams begun in the warm-up and ended after it are logged with status 0: not counted.
     const durations: number[] = [];
-    let non2xx = 0;
     for (const line of readFileSync(run.logFile, "utf8").split("\n")) {
       const [, status, us] = line.split("\t");
-      if (status === undefined || us === undefined) continue;
-      if (status.startsWith("2")) durations.push(Number(us));
-      else if (status !== "-1") non2xx++;
+      if (status?.startsWith("2") === true && us !== undefined) durations.push(Number(us));
     }
     durations.sort((a, b) => a - b);
     const at = (q: number) => (durations[Math.min(durations.length - 1, Math.floor(q * durations.length))] ?? 0) / 1000;
     return {
       requests: durations.length, rps: durations.length / run.seconds, p50Ms: at(0.5), p99Ms: at(0.99),
-      non2xx, socketErrors: Number(errored[1]),
+      non2xx: Number(codes[1]) + Number(codes[2]) + Number(codes[3]), socketErrors: Number(errored[1]),
     };
   } finally {
     rmSync(run.logFile, { force: true });
