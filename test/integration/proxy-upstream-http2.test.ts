@@ -5,7 +5,7 @@
  */
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { constants, createSecureServer, type Http2SecureServer } from "node:http2";
+import { connect, constants, createSecureServer, type Http2SecureServer } from "node:http2";
 import { once } from "node:events";
 import type { AddressInfo } from "node:net";
 import { createCertificateAuthority, issueCertificate } from "../../src/pki/certificates.ts";
@@ -16,14 +16,22 @@ interface Seen {
   readonly rawHeaders: string[];
 }
 
-async function startH2Upstream(maxConcurrentStreams?: number): Promise<{ server: Http2SecureServer; url: string; caPem: string; seen: Seen[]; sessions: () => number }> {
+async function startH2Upstream(maxConcurrentStreams?: number): Promise<{ server: Http2SecureServer; url: string; caPem: string; seen: Seen[]; sessions: () => number; held: Promise<unknown>[] }> {
   const ca = await createCertificateAuthority("h2-upstream-ca");
   const leaf = await issueCertificate(ca, { commonName: "127.0.0.1", hosts: ["127.0.0.1"], usage: "server" });
   const seen: Seen[] = [];
+  /** Settles when a held watch (`hold=1`: one event, then open until the proxy lets go) is closed. */
+  const held: Promise<unknown>[] = [];
   const settings = maxConcurrentStreams === undefined ? {} : { settings: { maxConcurrentStreams } };
   let sessions = 0;
   const server = createSecureServer({ cert: leaf.certPem, key: leaf.keyPem, allowHTTP1: true, ...settings }, (req, res) => {
     seen.push({ httpVersion: req.httpVersion, rawHeaders: req.rawHeaders });
+    if ((req.url ?? "").includes("hold=1")) {
+      res.writeHead(200, { "content-type": "application/json" });
+      res.write('{"type":"ADDED"}\n');
+      held.push(once(res, "close"));
+      return;
+    }
     if (!(req.url ?? "").includes("watch=1")) {
       res.writeHead(200, { "content-type": "application/json" }).end('{"kind":"Status","status":"Success"}');
       return;
@@ -36,7 +44,7 @@ async function startH2Upstream(maxConcurrentStreams?: number): Promise<{ server:
   server.on("session", () => { sessions++; });
   server.listen(0, "127.0.0.1");
   await once(server, "listening");
-  return { server, url: `https://127.0.0.1:${(server.address() as AddressInfo).port}`, caPem: ca.certPem, seen, sessions: () => sessions };
+  return { server, url: `https://127.0.0.1:${(server.address() as AddressInfo).port}`, caPem: ca.certPem, seen, sessions: () => sessions, held };
 }
 
 function values(rawHeaders: readonly string[], name: string): string[] {
@@ -115,3 +123,24 @@ test("a watch stream the upstream refuses unprocessed (REFUSED_STREAM) is sent a
   assert.equal(refusals, 1);
   assert.equal(up.seen.at(-1)?.httpVersion, "1.1", "answered over HTTP/1.1 after the refusal");
 });
+
+for (const how of ["resets its stream", "drops its connection"] as const) {
+  test(`an HTTP/2 client that ${how} mid-watch has its HTTP/2 stream to the upstream closed`, async (t) => {
+    const up = await startH2Upstream();
+    t.after(() => up.server.close());
+    const h = await startHarness({ upstreamConfig: { server: up.url, caPem: up.caPem } });
+    t.after(() => h.close());
+
+    const session = connect(`https://127.0.0.1:${h.port}`, { ca: h.caPem });
+    session.on("error", () => {});
+    const stream = session.request({ ":path": "/api/v1/configmaps?watch=1&hold=1", authorization: "Bearer alice-token" });
+    stream.on("error", () => {});
+    await once(stream, "data");
+    assert.equal(up.seen.at(-1)?.httpVersion, "2.0", "the watch went over HTTP/2 to the upstream");
+    if (how === "resets its stream") stream.close(constants.NGHTTP2_CANCEL);
+    else session.destroy();
+    const closed = await Promise.race([up.held[0]?.then(() => true), new Promise((r) => setTimeout(() => r(false), 3000))]);
+    session.destroy();
+    assert.equal(closed, true, "the proxy cancelled its upstream stream");
+  });
+}
