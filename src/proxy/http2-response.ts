@@ -6,7 +6,7 @@
  * 127 → 115 MB in a server that only holds them), and the client's header
  * list, bearer token included, is not kept for the stream's life.
  */
-import type { ServerHttp2Stream } from "node:http2";
+import type { OutgoingHttpHeaders, ServerHttp2Stream } from "node:http2";
 
 /** An HTTP/2 stream's response side, with the members the forwarder and the Status writer use. */
 export class Http2Response {
@@ -37,7 +37,9 @@ export class Http2Response {
 
   /** Sends the response head at once; a Date is added when the headers have none (RFC 9110 §6.6.1). */
   writeHead(code: number, headers: Record<string, string | string[] | number>): void {
-    this.stream.respond({ ...headers, ":status": code, ...(headers["date"] === undefined ? { date: new Date().toUTCString() } : {}) });
+    const head: OutgoingHttpHeaders = { ...headers, ":status": code };
+    if (head["date"] === undefined) head["date"] = new Date().toUTCString();
+    this.stream.respond(head);
   }
 
   /** Tells a client that sent Expect: 100-continue to send its body. */
