@@ -34,5 +34,5 @@ EXPOSE 6443 8080 9090
 HEALTHCHECK --interval=30s --timeout=3s --start-period=10s --retries=3 \
   CMD ["/nodejs/bin/node", "-e", "fetch('http://127.0.0.1:8080/ready').then(r=>process.exit(r.ok?0:1),()=>process.exit(1))"]
 # The same Node flags as dist/cli/main.js's shebang (see src/cli/main.ts).
-ENTRYPOINT ["/nodejs/bin/node", "--max-semi-space-size=8", "--incremental-marking-soft-trigger=80", "--incremental-marking-hard-trigger=95", "/app/dist/cli/main.js"]
+ENTRYPOINT ["/nodejs/bin/node", "--max-semi-space-size=8", "--incremental-marking-soft-trigger=80", "--incremental-marking-hard-trigger=95", "--liftoff-only", "/app/dist/cli/main.js"]
 CMD ["proxy", "--help"]

@@ -30,7 +30,7 @@ function stages(): Stage[] {
 /** The Node flags `kubeward` runs with: its shebang's, after `node`. */
 function shebangFlags(): string[] {
   const first = readFileSync(join(REPO, "src", "cli", "main.ts"), "utf8").split("\n")[0] ?? "";
-  const m = /^#!\/usr\/bin\/env -S node((?: --[a-z-]+=\S+)*)$/.exec(first);
+  const m = /^#!\/usr\/bin\/env -S node((?: --[a-z-]+(?:=\S+)?)*)$/.exec(first);
   assert.ok(m, `shebang: ${first}`);
   return (m[1] ?? "").trim().split(" ").filter((f) => f !== "");
 }
