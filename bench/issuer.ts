@@ -6,7 +6,9 @@
  * (for example a `git worktree` with `node_modules` linked) as "kubeward@baseline".
  */
 import { writeFileSync } from "node:fs";
+import { setTimeout as sleep } from "node:timers/promises";
 import { join, resolve } from "node:path";
+import { IDLE_SETTLE_MS } from "./lib/cases.ts";
 import type { BenchEnv } from "./lib/env.ts";
 import { measure, rssMb } from "./lib/proc-stats.ts";
 import type { Row } from "./lib/report.ts";
@@ -65,7 +67,8 @@ export async function runIssuerSuite(env: BenchEnv, opts: IssuerOptions, log: (r
   for (const storage of ["memory", "sqlite"] as const) {
     for (const build of builds()) issuers.push(await startKubewardIssuer(env, storage, build));
   }
-  for (const i of issuers) log({ suite: "issuer", case: "idle after start", target: i.name, rssMb: rssMb(i.pid) });
+  await sleep(IDLE_SETTLE_MS);
+  for (const i of issuers) log({ suite: "issuer", case: "idle 15 s after start", target: i.name, rssMb: rssMb(i.pid) });
   const c = opts.concurrency;
   for (const i of issuers) log(await row(i, `discovery GET, c=${c}`, { url: `${i.url}/.well-known/openid-configuration`, connections: c, seconds: opts.seconds, auth: { token: "" } }));
   for (const i of issuers) log(await row(i, `JWKS GET, c=${c}`, { url: await jwksUri(i), connections: c, seconds: opts.seconds, auth: { token: "" } }));

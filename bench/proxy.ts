@@ -7,7 +7,8 @@
 import { writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { startTestIssuer, type TestIssuer } from "../test/tools/test-issuer.ts";
-import { h2loadRow, idleRow, watchRow, wrkRow } from "./lib/cases.ts";
+import { setTimeout as sleep } from "node:timers/promises";
+import { h2loadRow, IDLE_SETTLE_MS, idleRow, watchRow, wrkRow } from "./lib/cases.ts";
 import type { BenchEnv } from "./lib/env.ts";
 import type { Row } from "./lib/report.ts";
 import {
@@ -97,7 +98,8 @@ export async function runProxySuite(env: BenchEnv, id: Identity, opts: ProxyOpti
   const upstream = await startFixedUpstream(env);
   const proxies = await startProxies(env, id, upstream, "fixed", opts.builds, (note) => log({ suite: "proxy", case: "peer", target: "go-oidc-proxy", note }));
   const targets: Target[] = [upstream, ...proxies];
-  for (const t of targets) log({ ...idleRow("proxy", "idle after start", t), note: t.name === "direct" ? "the upstream process" : "" });
+  await sleep(IDLE_SETTLE_MS);
+  for (const t of targets) log({ ...idleRow("proxy", "idle 15 s after start", t), note: t.name === "direct" ? "the upstream process" : "" });
   await warmUp(targets, id.token);
   const auth = { token: id.token };
   if (opts.cases.has("proxy")) {

@@ -36,6 +36,14 @@ export async function h2loadRow(env: BenchEnv, name: string, target: Target, pat
   }
 }
 
+/**
+ * How long after start idle memory is read: past kubeward proxy's first
+ * periodic upstream readiness probe (10 s), so the row shows a process left
+ * idle, not one caught in its first second (a proxy's RSS once grew 13 MB at
+ * that probe; see src/cli/main.ts).
+ */
+export const IDLE_SETTLE_MS = 15_000;
+
 /** The target's resident memory now, as a row. */
 export function idleRow(suite: Row["suite"], name: string, target: Target): Row {
   return { suite, case: name, target: target.name, rssMb: rssMb(target.pid), peakRssMb: peakRssMb(target.pid) };
