@@ -11,6 +11,7 @@ import type { HandlerContext } from "./context.ts";
 import { clientAddress, firstHeader, type RawHeaders } from "./headers.ts";
 import { Http2Response } from "./http2-response.ts";
 import { identityStages } from "./identity.ts";
+import { forgetToken } from "./stages/authenticate.ts";
 import { observe, type Observation } from "./observe.ts";
 import { sendStatus, toStatus, type StatusResponse } from "./status.ts";
 import { checkTarget, requestInfo } from "./stages/request-info.ts";
@@ -69,16 +70,16 @@ interface Opened {
 
 /**
  * Checks and forwards the request until kube-apiserver answers; a failure is
- * answered here (undefined). Over HTTP/2 nothing of the request, the
- * client's token included, is held past this, however long the response
- * then streams (Node keeps an HTTP/1.1 request, headers and all, until its
- * response ends).
+ * answered here (undefined). Over HTTP/2 nothing of the request is held
+ * past this, however long the response then streams; Node keeps an HTTP/1.1
+ * request, headers and all, until its response ends, so its token is blanked.
  */
 async function open(ctx: HandlerContext, call: Call, res: Response, longRunning: boolean, obs: Observation): Promise<Opened | undefined> {
   try {
     if (call.stream !== undefined) checkHeaderSize(call.rawHeaders, ctx.config.maxHeaderSize);
     checkTarget(call.target);
     const { headers, subject } = await identityStages(ctx, call.rawHeaders, call.remote, obs);
+    if (call.req !== undefined) forgetToken(call.req);
     const outcome = await forward(ctx.upstream, { method: call.method, target: call.target, headers, body: requestBody(call, res), longRunning }, res);
     if (outcome.kind === "responded") return { outcome, subject };
     // A request the client abandoned (or whose upload broke) is not kube-apiserver's fault.

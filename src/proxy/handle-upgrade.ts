@@ -9,6 +9,7 @@ import { KubewardError } from "../errors.ts";
 import type { HandlerContext } from "./context.ts";
 import { clientAddress, firstHeader } from "./headers.ts";
 import { identityStages } from "./identity.ts";
+import { forgetToken } from "./stages/authenticate.ts";
 import { observe } from "./observe.ts";
 import { toStatus, writeStatusToSocket } from "./status.ts";
 import { checkTarget, requestInfo } from "./stages/request-info.ts";
@@ -26,6 +27,7 @@ export async function handleUpgrade(ctx: HandlerContext, req: IncomingMessage, s
     checkTarget(req.url ?? "");
     const upgrade = firstHeader(req.rawHeaders, "upgrade") ?? "";
     const { headers, subject } = await identityStages(ctx, req.rawHeaders, remote, obs, upgrade);
+    forgetToken(req);
     const outcome = await relayUpgrade(ctx.upstream, { method: req.method ?? "GET", target: req.url ?? "/", headers, head }, socket);
     if (outcome.kind === "failed") {
       // An upstream request aborted because the client left is not kube-apiserver's fault.

@@ -3,6 +3,7 @@
  * for WebSocket upgrades the `base64url.bearer.authorization.k8s.io.` entry of
  * Sec-WebSocket-Protocol, as kube-apiserver accepts it) and verifies it.
  */
+import type { IncomingMessage } from "node:http";
 import type { Authentication, TokenAuthenticator } from "../../auth/authenticator.ts";
 import { KubewardError } from "../../errors.ts";
 import { firstHeader, headerValues, isUpgrade, type RawHeaders } from "../headers.ts";
@@ -30,6 +31,23 @@ export function findToken(raw: RawHeaders): FoundToken {
     return { token: decodeProtocolToken(protocols.tokens), websocketProtocols: protocols.rest };
   }
   throw new KubewardError("token_missing", "no bearer token in Authorization or Sec-WebSocket-Protocol");
+}
+
+/**
+ * Blanks the bearer token in an HTTP/1.1 request once the identity stages
+ * are done with it. Node keeps the request, its headers included, until the
+ * response ends or the upgraded connection closes: for a watch, logs -f or
+ * an exec session, hours during which a heap or core dump of the proxy
+ * would show the client's token.
+ */
+export function forgetToken(req: IncomingMessage): void {
+  const raw = req.rawHeaders;
+  for (let i = 0; i + 1 < raw.length; i += 2) {
+    const name = (raw[i] as string).toLowerCase();
+    if (name === "authorization" || (name === "sec-websocket-protocol" && (raw[i + 1] as string).includes(WEBSOCKET_BEARER_PREFIX))) raw[i + 1] = "";
+  }
+  delete req.headers.authorization;
+  if (req.headers["sec-websocket-protocol"]?.includes(WEBSOCKET_BEARER_PREFIX)) delete req.headers["sec-websocket-protocol"];
 }
 
 function authorizationToken(header: string | undefined): string | undefined {

@@ -28,6 +28,8 @@ export interface ProxyOptions {
   readonly args?: readonly string[];
   /** The `oidc` entry of a config file (camelCase flags, `audiences`, `uidClaim`); `caFile` is filled in. */
   readonly configIssuer?: Readonly<Record<string, unknown>>;
+  /** More environment for the proxy's process, e.g. NODE_OPTIONS. */
+  readonly env?: Readonly<Record<string, string>>;
 }
 
 function oidcArgs(options: ProxyOptions, dir: string, issuerCa: string): string[] {
@@ -45,6 +47,8 @@ export interface RunningProxy {
   readonly url: string;
   /** PEM of the CA that signed the proxy's serving certificate. */
   readonly caPem: string;
+  /** The proxy's process. */
+  readonly pid: number;
   /** Temporary directory for this proxy's files and the kubeconfigs written for it. */
   readonly dir: string;
   /** Writes a kubeconfig at `<dir>/<name>.kubeconfig` whose user sends `token`; returns its path. */
@@ -76,13 +80,14 @@ export async function startProxy(cluster: ClusterClient, options: ProxyOptions):
   const [cmd, argv] = withParentDeathSignal(process.execPath, [kubewardBin(), "proxy", ...oidcArgs(options, dir, files.issuerCa),
     `--kubeconfig=${cluster.proxyKubeconfig}`, "--bind-address=127.0.0.1", `--secure-port=${port}`, `--readiness-probe-port=${readyPort}`,
     `--tls-cert-file=${files.cert}`, `--tls-private-key-file=${files.key}`, "--log-level=warn", ...(options.args ?? [])]);
-  const child = spawn(cmd, argv, { stdio: ["ignore", "ignore", "pipe"], detached: true });
+  const child = spawn(cmd, argv, { stdio: ["ignore", "ignore", "pipe"], detached: true, env: { ...process.env, ...options.env } });
   let stderr = "";
   child.stderr?.setEncoding("utf8").on("data", (d: string) => (stderr += d));
   const url = `https://127.0.0.1:${port}`;
   const proxy: RunningProxy = {
     url,
     caPem: ca.certPem,
+    pid: child.pid as number,
     dir,
     kubeconfigFor: (name, token) => writeTokenKubeconfig(join(dir, `${name}.kubeconfig`), { server: url, caPem: ca.certPem, token, user: name }),
     stop: async () => {
