@@ -10,7 +10,7 @@ import { setTimeout as sleep } from "node:timers/promises";
 import { join, resolve } from "node:path";
 import { IDLE_SETTLE_MS } from "./lib/cases.ts";
 import type { BenchEnv } from "./lib/env.ts";
-import { measure, rssMb } from "./lib/proc-stats.ts";
+import { measure, rssMb, rssSplit } from "./lib/proc-stats.ts";
 import type { Row } from "./lib/report.ts";
 import { runWrk, type WrkRun } from "./lib/wrk.ts";
 import {
@@ -68,11 +68,11 @@ export async function runIssuerSuite(env: BenchEnv, opts: IssuerOptions, log: (r
     for (const build of builds()) issuers.push(await startKubewardIssuer(env, storage, build));
   }
   await sleep(IDLE_SETTLE_MS);
-  for (const i of issuers) log({ suite: "issuer", case: "idle 15 s after start", target: i.name, rssMb: rssMb(i.pid) });
+  for (const i of issuers) log({ suite: "issuer", case: "idle 15 s after start", target: i.name, rssMb: rssMb(i.pid), note: rssSplit(i.pid) });
   const c = opts.concurrency;
   for (const i of issuers) log(await row(i, `discovery GET, c=${c}`, { url: `${i.url}/.well-known/openid-configuration`, connections: c, seconds: opts.seconds, auth: { token: "" } }));
   for (const i of issuers) log(await row(i, `JWKS GET, c=${c}`, { url: await jwksUri(i), connections: c, seconds: opts.seconds, auth: { token: "" } }));
   for (const i of issuers) log(await exchangeRow(env, i, opts));
   for (const i of issuers) log(await refreshRow(env, i, opts));
-  for (const i of issuers) log({ suite: "issuer", case: "idle after load", target: i.name, rssMb: rssMb(i.pid) });
+  for (const i of issuers) log({ suite: "issuer", case: "idle after load", target: i.name, rssMb: rssMb(i.pid), note: rssSplit(i.pid) });
 }

@@ -2,6 +2,7 @@
  * `npm run bench`: kubeward against its peers, side by side in one run on one
  * machine, printed as a markdown table and saved under bench/results/.
  * Flags: --only proxy,churn,watch,revocations,apiserver,issuer   --seconds N
+ *        --rounds N (runs of each GET, LIST and HTTP/2 case per target; medians)
  *        --concurrency 1,16,128   --watches 1000,5000   --churn-tokens N
  *        --grants N (most authorization codes pre-created per issuer)
  *        --cpu-prof (a V8 profile of kubeward proxy into bench/results/)
@@ -26,6 +27,7 @@ const { values } = parseArgs({
   options: {
     only: { type: "string", default: ALL.join(",") },
     seconds: { type: "string", default: "5" },
+    rounds: { type: "string", default: "3" },
     concurrency: { type: "string", default: "1,16,128" },
     watches: { type: "string", default: "1000,5000" },
     "churn-tokens": { type: "string", default: "20000" },
@@ -39,6 +41,8 @@ const numbers = (s: string) => s.split(",").map((x) => Number.parseInt(x, 10)).f
 const cases = new Set(values.only.split(","));
 for (const c of cases) if (!ALL.includes(c)) throw new Error(`--only: unknown case "${c}" (known: ${ALL.join(", ")})`);
 const seconds = Number(values.seconds);
+const rounds = Number(values.rounds);
+if (!Number.isInteger(rounds) || rounds < 1) throw new Error(`--rounds: "${values.rounds}" is not a whole number of at least 1`);
 
 const machine = machineFacts();
 console.log(`kubeward bench: ${machine.cpuModel}, ${machine.cores} cores, Node ${machine.node}, ${machine.go}, load average ${machine.loadAverageAtStart.join(" ")}`);
@@ -86,7 +90,7 @@ try {
   const builds = [{ name: "kubeward", entry, nodeFlags: prof }];
   if (baselineEntry !== undefined) builds.push({ name: "kubeward@baseline", entry: baselineEntry, nodeFlags: [] });
   if (cases.has("proxy") || cases.has("churn") || cases.has("watch")) {
-    const opts = { seconds, concurrency: numbers(values.concurrency), churnTokens: Number(values["churn-tokens"]), watches: numbers(values.watches), cases, builds };
+    const opts = { seconds, rounds, concurrency: numbers(values.concurrency), churnTokens: Number(values["churn-tokens"]), watches: numbers(values.watches), cases, builds };
     await suite("proxy", () => runProxySuite(env, id, opts, log));
   }
   if (cases.has("revocations")) await suite("revocations", () => runRevocationsSuite(env, id, { seconds, build: { name: "kubeward", entry, nodeFlags: prof } }, log));

@@ -8,7 +8,7 @@ import { writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { startTestIssuer, type TestIssuer } from "../test/tools/test-issuer.ts";
 import { setTimeout as sleep } from "node:timers/promises";
-import { h2loadRow, IDLE_SETTLE_MS, idleRow, watchRow, wrkRow } from "./lib/cases.ts";
+import { h2loadRow, IDLE_SETTLE_MS, idleRow, inRounds, watchRow, wrkRow } from "./lib/cases.ts";
 import type { BenchEnv } from "./lib/env.ts";
 import type { Row } from "./lib/report.ts";
 import {
@@ -20,6 +20,8 @@ import { runWrk } from "./lib/wrk.ts";
 /** What to run; see bench/main.ts for the flags. */
 export interface ProxyOptions {
   readonly seconds: number;
+  /** How often each GET, LIST and HTTP/2 case runs per target; the table shows medians. */
+  readonly rounds: number;
   readonly concurrency: readonly number[];
   readonly churnTokens: number;
   readonly watches: readonly number[];
@@ -80,6 +82,10 @@ export async function startProxies(
   return out;
 }
 
+function progress(row: Row, round: number): void {
+  console.log(`    round ${round} | ${row.case} | ${row.target}: ${row.rps === undefined ? row.note ?? "" : `${row.rps.toFixed(0)} req/s p99 ${row.p99Ms?.toFixed(2)} ms`}`);
+}
+
 async function warmUp(targets: readonly Target[], token: string): Promise<void> {
   for (const t of targets) await runWrk({ url: `${t.url}${SMALL_PATH}`, connections: 16, seconds: 2, auth: { token } });
 }
@@ -99,17 +105,21 @@ export async function runProxySuite(env: BenchEnv, id: Identity, opts: ProxyOpti
   const proxies = await startProxies(env, id, upstream, "fixed", opts.builds, (note) => log({ suite: "proxy", case: "peer", target: "go-oidc-proxy", note }));
   const targets: Target[] = [upstream, ...proxies];
   await sleep(IDLE_SETTLE_MS);
-  for (const t of targets) log({ ...idleRow("proxy", "idle 15 s after start", t), note: t.name === "direct" ? "the upstream process" : "" });
+  for (const t of targets) {
+    const row = idleRow("proxy", "idle 15 s after start", t);
+    log(t.name === "direct" ? { ...row, note: `the upstream process; ${row.note}` } : row);
+  }
   await warmUp(targets, id.token);
   const auth = { token: id.token };
   if (opts.cases.has("proxy")) {
+    const rounds = (measureOnce: (t: Target) => Promise<Row>) => inRounds(targets, opts.rounds, measureOnce, progress);
     for (const [what, path] of [["GET small", SMALL_PATH], ["LIST 500", LIST_PATH]] as const) {
       for (const c of opts.concurrency) {
-        for (const t of targets) log(await wrkRow("proxy", `${what}, c=${c}`, t, path, { connections: c, seconds: opts.seconds, auth }));
+        for (const row of await rounds((t) => wrkRow("proxy", `${what}, c=${c}`, t, path, { connections: c, seconds: opts.seconds, auth }))) log(row);
       }
     }
     for (const c of opts.concurrency) {
-      for (const t of targets) log(await h2loadRow(env, `GET small, HTTP/2, one connection, ${c} streams`, t, SMALL_PATH, { streams: c, seconds: opts.seconds, token: id.token }));
+      for (const row of await rounds((t) => h2loadRow(env, `GET small, HTTP/2, one connection, ${c} streams`, t, SMALL_PATH, { streams: c, seconds: opts.seconds, token: id.token }))) log(row);
     }
     for (const t of targets) log(idleRow("proxy", "idle after load", t));
   }

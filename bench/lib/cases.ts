@@ -5,7 +5,7 @@
  */
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
-import { measure, peakRssMb, resetPeak, rssMb } from "./proc-stats.ts";
+import { measure, peakRssMb, resetPeak, rssMb, rssSplit } from "./proc-stats.ts";
 import { runWrk, type WrkRun } from "./wrk.ts";
 import { runH2load } from "./h2load.ts";
 import { REPO, NODE, waitFor, type BenchEnv } from "./env.ts";
@@ -36,6 +36,43 @@ export async function h2loadRow(env: BenchEnv, name: string, target: Target, pat
   }
 }
 
+const median = (xs: readonly number[]): number => {
+  const sorted = [...xs].sort((a, b) => a - b);
+  const mid = sorted.length >> 1;
+  return sorted.length % 2 === 1 ? sorted[mid] as number : ((sorted[mid - 1] as number) + (sorted[mid] as number)) / 2;
+};
+
+/**
+ * Measures every target `rounds` times, in forward then reverse order and so
+ * on, so that a slow spell of a shared machine does not fall on one target
+ * only, and returns one row per target (in `targets`' order): the median of
+ * each figure, the highest peak RSS, and the spread of req/s in the note.
+ * `progress` sees every round's row as it is measured.
+ */
+export async function inRounds(targets: readonly Target[], rounds: number, measureOnce: (target: Target) => Promise<Row>, progress: (row: Row, round: number) => void): Promise<Row[]> {
+  const byTarget = new Map<string, Row[]>(targets.map((t) => [t.name, []]));
+  for (let r = 0; r < rounds; r++) {
+    for (const t of r % 2 === 0 ? targets : [...targets].reverse()) {
+      const row = await measureOnce(t);
+      progress(row, r + 1);
+      byTarget.get(t.name)?.push(row);
+    }
+  }
+  return targets.map((t) => {
+    const all = byTarget.get(t.name) as Row[];
+    const measured = all.filter((row) => row.rps !== undefined);
+    if (all.length === 1 || measured.length !== all.length) return all.find((row) => row.rps === undefined) ?? all[0] as Row;
+    const of = (pick: (row: Row) => number | undefined) => median(measured.map((row) => pick(row) ?? Number.NaN));
+    const rps = measured.map((row) => row.rps as number);
+    return {
+      ...all[0] as Row,
+      rps: of((row) => row.rps), p50Ms: of((row) => row.p50Ms), p99Ms: of((row) => row.p99Ms), cpuS: of((row) => row.cpuS),
+      peakRssMb: Math.max(...measured.map((row) => row.peakRssMb ?? 0)), errors: measured.reduce((sum, row) => sum + (row.errors ?? 0), 0),
+      note: `median of ${rounds} rounds, req/s ${Math.min(...rps).toFixed(0)}–${Math.max(...rps).toFixed(0)}`,
+    };
+  });
+}
+
 /**
  * How long after start idle memory is read: past kubeward proxy's first
  * periodic upstream readiness probe (10 s), so the row shows a process left
@@ -46,7 +83,7 @@ export const IDLE_SETTLE_MS = 15_000;
 
 /** The target's resident memory now, as a row. */
 export function idleRow(suite: Row["suite"], name: string, target: Target): Row {
-  return { suite, case: name, target: target.name, rssMb: rssMb(target.pid), peakRssMb: peakRssMb(target.pid) };
+  return { suite, case: name, target: target.name, rssMb: rssMb(target.pid), peakRssMb: peakRssMb(target.pid), note: rssSplit(target.pid) };
 }
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -69,7 +106,7 @@ export async function watchRow(env: BenchEnv, target: Target, count: number, tok
       return opened !== "";
     }, 180_000, client);
     await sleep(2000);
-    return { suite: "watch", case: name, target: target.name, rssMb: rssMb(target.pid), peakRssMb: peakRssMb(target.pid), note: `opened in ${(Number(opened) / 1000).toFixed(1)} s` };
+    return { suite: "watch", case: name, target: target.name, rssMb: rssMb(target.pid), peakRssMb: peakRssMb(target.pid), note: `opened in ${(Number(opened) / 1000).toFixed(1)} s; ${rssSplit(target.pid)}` };
   } catch (error) {
     return { suite: "watch", case: name, target: target.name, note: `failed: ${(error as Error).message.split("\n")[0]}` };
   } finally {

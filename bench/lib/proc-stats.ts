@@ -1,6 +1,7 @@
 /**
  * What one process costs, read from /proc: CPU seconds (utime + stime),
- * current RSS (VmRSS) and peak RSS (VmHWM), which can be reset between cases.
+ * current RSS (VmRSS) and its anonymous and file-backed parts, and peak RSS
+ * (VmHWM), which can be reset between cases.
  */
 import { readFileSync, writeFileSync } from "node:fs";
 
@@ -22,6 +23,15 @@ function statusKb(pid: number, key: string): number {
 /** Resident set size now, in MB. */
 export function rssMb(pid: number): number {
   return statusKb(pid, "VmRSS") / 1024;
+}
+
+/**
+ * How the RSS splits, for a row's note: anonymous memory (heaps, stacks) and
+ * file-backed pages, most of them the executable's code and read-only data
+ * (about 45 MB of a Node process), shared with the page cache.
+ */
+export function rssSplit(pid: number): string {
+  return `${(statusKb(pid, "RssAnon") / 1024).toFixed(0)} MB anonymous + ${(statusKb(pid, "RssFile") / 1024).toFixed(0)} MB file-backed`;
 }
 
 /** Peak resident set size since start or since {@link resetPeak}, in MB. */
