@@ -72,14 +72,16 @@ interface Opened {
  * Checks and forwards the request until kube-apiserver answers; a failure is
  * answered here (undefined). Over HTTP/2 nothing of the request is held
  * past this, however long the response then streams; Node keeps an HTTP/1.1
- * request, headers and all, until its response ends, so its token is blanked.
+ * request, headers and all, until its response ends, so a long-running
+ * one's token is blanked (other requests end within the request timeout,
+ * and blanking costs every one of them some CPU).
  */
 async function open(ctx: HandlerContext, call: Call, res: Response, longRunning: boolean, obs: Observation): Promise<Opened | undefined> {
   try {
     if (call.stream !== undefined) checkHeaderSize(call.rawHeaders, ctx.config.maxHeaderSize);
     checkTarget(call.target);
     const { headers, subject } = await identityStages(ctx, call.rawHeaders, call.remote, obs);
-    if (call.req !== undefined) forgetToken(call.req);
+    if (longRunning && call.req !== undefined) forgetToken(call.req);
     const outcome = await forward(ctx.upstream, { method: call.method, target: call.target, headers, body: requestBody(call, res), longRunning }, res);
     if (outcome.kind === "responded") return { outcome, subject };
     // A request the client abandoned (or whose upload broke) is not kube-apiserver's fault.
