@@ -5,7 +5,7 @@
  */
 import { readdirSync, readFileSync } from "node:fs";
 import { startCluster } from "../test/fixtures/cluster/cluster.ts";
-import { wrkRow } from "./lib/cases.ts";
+import { withNote, wrkRow } from "./lib/cases.ts";
 import { waitFor, type BenchEnv } from "./lib/env.ts";
 import type { Row } from "./lib/report.ts";
 import { probe, type KubewardBuild, type Target } from "./lib/targets.ts";
@@ -69,7 +69,7 @@ export async function runApiserverSuite(env: BenchEnv, id: Identity, opts: Apise
   for (const [what, path] of [["GET small", SMALL_PATH], ["LIST 500", LIST_PATH]] as const) {
     for (const t of [direct, ...proxies]) {
       const r = await wrkRow("apiserver", `${what}, c=${c}`, t, path, { connections: c, seconds: opts.seconds, auth: { token: id.token } });
-      log({ ...r, note: t.name === "direct" ? "kube-apiserver itself (its own OIDC check)" : "" });
+      log(withNote(r, t.name === "direct" ? "kube-apiserver itself (its own OIDC check)" : ""));
     }
   }
 }

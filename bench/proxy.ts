@@ -8,7 +8,7 @@ import { writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { startTestIssuer, type TestIssuer } from "../test/tools/test-issuer.ts";
 import { setTimeout as sleep } from "node:timers/promises";
-import { h2loadRow, IDLE_SETTLE_MS, idleRow, inRounds, watchRow, wrkRow } from "./lib/cases.ts";
+import { h2loadRow, IDLE_SETTLE_MS, idleRow, inRounds, watchRow, withNote, wrkRow } from "./lib/cases.ts";
 import type { BenchEnv } from "./lib/env.ts";
 import type { Row } from "./lib/report.ts";
 import {
@@ -96,7 +96,7 @@ async function churn(env: BenchEnv, id: Identity, targets: readonly Target[], op
   const tokensFile = join(env.dir, "churn-tokens.txt");
   writeFileSync(tokensFile, `${tokens.join("\n")}\n`);
   const note = `${opts.churnTokens} distinct tokens (minted in ${((Date.now() - started) / 1000).toFixed(0)} s), one per request, wrapping`;
-  for (const t of targets) log({ ...await wrkRow("proxy", "GET small, new token each request, c=16", t, SMALL_PATH, { connections: 16, seconds: opts.seconds, auth: { tokensFile } }), note });
+  for (const t of targets) log(withNote(await wrkRow("proxy", "GET small, new token each request, c=16", t, SMALL_PATH, { connections: 16, seconds: opts.seconds, auth: { tokensFile } }), note));
 }
 
 /** Runs the fixed-upstream proxy cases; every row goes to `log` as soon as it is measured. */

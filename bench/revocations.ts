@@ -12,7 +12,7 @@ import { systemClock } from "../src/clock.ts";
 import { openSqliteStorage } from "../src/issuer/storage/sqlite/sqlite-storage.ts";
 import type { Revocation as StoredRevocation } from "../src/issuer/storage/entities.ts";
 import { blockRecord, revocationRecord } from "../src/revocation/model.ts";
-import { wrkRow } from "./lib/cases.ts";
+import { withNote, wrkRow } from "./lib/cases.ts";
 import { NODE, freePort, waitFor, type BenchEnv } from "./lib/env.ts";
 import type { Row } from "./lib/report.ts";
 import { probe, startFixedUpstream, type KubewardBuild, type Target, type Upstream } from "./lib/targets.ts";
@@ -185,7 +185,7 @@ export async function runRevocationsSuite(env: BenchEnv, id: Identity, opts: Rev
       const ratioText = v === 0
         ? `${samples.length} sample revoked tokens got 200; `
         : `${countText}/none ${ratio.toFixed(2)}× req/s (target ≥ ${TARGET}, ${ratio >= TARGET ? "met" : "NOT met"}); the ${samples.length} sample revoked tokens got 401; `;
-      log({ ...row, note: `${ratioText}${runsText}${errorsText}` });
+      log(withNote(row, `${ratioText}${runsText}${errorsText}`));
     }
   }
 }

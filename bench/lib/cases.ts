@@ -12,12 +12,31 @@ import { REPO, NODE, waitFor, type BenchEnv } from "./env.ts";
 import type { Row } from "./report.ts";
 import type { Target } from "./targets.ts";
 
+/** Steal of 1 % or more is worth a note: the case ran on a machine partly taken by other guests. */
+const STEAL_NOTE_PCT = 1;
+
+/** "steal N %" for a row's note, or "" below {@link STEAL_NOTE_PCT}. */
+export function stealText(stealPct: number): string {
+  return stealPct >= STEAL_NOTE_PCT ? `steal ${stealPct.toFixed(0)} %` : "";
+}
+
+/** `row` with `text` put before its note (joined by "; "). */
+export function withNote(row: Row, text: string): Row {
+  const note = [text, row.note ?? ""].filter((t) => t !== "").join("; ");
+  return { ...row, note };
+}
+
+function stealNote(stealPct: number): { note?: string } {
+  const text = stealText(stealPct);
+  return text === "" ? {} : { note: text };
+}
+
 /** Runs wrk against `target` and returns the row. */
 export async function wrkRow(suite: Row["suite"], name: string, target: Target, path: string, run: Omit<WrkRun, "url">): Promise<Row> {
-  const { result, cpuS, peakRssMb: peak } = await measure(target.pid, () => runWrk({ ...run, url: `${target.url}${path}` }));
+  const { result, cpuS, peakRssMb: peak, stealPct } = await measure(target.pid, () => runWrk({ ...run, url: `${target.url}${path}` }));
   return {
     suite, case: name, target: target.name, rps: result.rps, p50Ms: result.p50Ms, p99Ms: result.p99Ms, cpuS, peakRssMb: peak,
-    errors: result.non2xx + result.socketErrors,
+    errors: result.non2xx + result.socketErrors, stealPct, ...stealNote(stealPct),
   };
 }
 
@@ -25,10 +44,10 @@ export async function wrkRow(suite: Row["suite"], name: string, target: Target, 
 export async function h2loadRow(env: BenchEnv, name: string, target: Target, path: string, run: { streams: number; seconds: number; token: string }): Promise<Row> {
   const logFile = join(env.dir, `h2load-${target.name.replace("+", "-")}.log`);
   try {
-    const { result, cpuS, peakRssMb: peak } = await measure(target.pid, () => runH2load({ ...run, url: `${target.url}${path}`, logFile }));
+    const { result, cpuS, peakRssMb: peak, stealPct } = await measure(target.pid, () => runH2load({ ...run, url: `${target.url}${path}`, logFile }));
     return {
       suite: "proxy", case: name, target: target.name, rps: result.rps, p50Ms: result.p50Ms, p99Ms: result.p99Ms, cpuS, peakRssMb: peak,
-      errors: result.non2xx + result.socketErrors,
+      errors: result.non2xx + result.socketErrors, stealPct, ...stealNote(stealPct),
     };
   } catch (error) {
     // A target that does not speak HTTP/2 gets a row saying so rather than ending the suite.
@@ -64,11 +83,13 @@ export async function inRounds(targets: readonly Target[], rounds: number, measu
     if (all.length === 1 || measured.length !== all.length) return all.find((row) => row.rps === undefined) ?? all[0] as Row;
     const of = (pick: (row: Row) => number | undefined) => median(measured.map((row) => pick(row) ?? Number.NaN));
     const rps = measured.map((row) => row.rps as number);
+    const steal = Math.max(...measured.map((row) => row.stealPct ?? 0));
     return {
       ...all[0] as Row,
       rps: of((row) => row.rps), p50Ms: of((row) => row.p50Ms), p99Ms: of((row) => row.p99Ms), cpuS: of((row) => row.cpuS),
       peakRssMb: Math.max(...measured.map((row) => row.peakRssMb ?? 0)), errors: measured.reduce((sum, row) => sum + (row.errors ?? 0), 0),
-      note: `median of ${rounds} rounds, req/s ${Math.min(...rps).toFixed(0)}–${Math.max(...rps).toFixed(0)}`,
+      stealPct: steal,
+      note: `median of ${rounds} rounds, req/s ${Math.min(...rps).toFixed(0)}–${Math.max(...rps).toFixed(0)}${steal >= STEAL_NOTE_PCT ? `; steal up to ${steal.toFixed(0)} %` : ""}`,
     };
   });
 }

@@ -49,10 +49,23 @@ export function resetPeak(pid: number): boolean {
   }
 }
 
-/** CPU and peak RSS of `pid` while `work` runs. */
-export async function measure<T>(pid: number, work: () => Promise<T>): Promise<{ result: T; cpuS: number; peakRssMb: number }> {
+/** The machine's CPU time so far, in clock ticks: all of it, and what the hypervisor gave other guests (steal). */
+function machineTicks(): { total: number; steal: number } {
+  const fields = (readFileSync("/proc/stat", "utf8").split("\n", 1)[0] ?? "").trim().split(/\s+/).slice(1, 9).map(Number);
+  return { total: fields.reduce((a, b) => a + b, 0), steal: fields[7] ?? 0 };
+}
+
+/**
+ * CPU and peak RSS of `pid` while `work` runs, and the share of the
+ * machine's CPU time stolen by the hypervisor meanwhile (percent): on a
+ * shared VM a case with steal is slower for reasons outside every target.
+ */
+export async function measure<T>(pid: number, work: () => Promise<T>): Promise<{ result: T; cpuS: number; peakRssMb: number; stealPct: number }> {
   resetPeak(pid);
   const before = cpuSeconds(pid);
+  const ticks = machineTicks();
   const result = await work();
-  return { result, cpuS: cpuSeconds(pid) - before, peakRssMb: peakRssMb(pid) };
+  const after = machineTicks();
+  const stealPct = after.total > ticks.total ? (100 * (after.steal - ticks.steal)) / (after.total - ticks.total) : 0;
+  return { result, cpuS: cpuSeconds(pid) - before, peakRssMb: peakRssMb(pid), stealPct };
 }

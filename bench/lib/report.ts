@@ -24,6 +24,8 @@ export interface Row {
   /** RSS at a point of the case: idle, or with the watches open. */
   readonly rssMb?: number;
   readonly errors?: number;
+  /** Share of the machine's CPU time the hypervisor stole during the case, percent (/proc/stat). */
+  readonly stealPct?: number;
   readonly note?: string;
 }
 
