@@ -83,7 +83,7 @@ export async function startProxies(
 }
 
 function progress(row: Row, round: number): void {
-  console.log(`    round ${round} | ${row.case} | ${row.target}: ${row.rps === undefined ? row.note ?? "" : `${row.rps.toFixed(0)} req/s p99 ${row.p99Ms?.toFixed(2)} ms`}`);
+  console.log(`    round ${round} | ${row.case} | ${row.target}: ${row.rps === undefined ? "" : `${row.rps.toFixed(0)} req/s p99 ${row.p99Ms?.toFixed(2)} ms `}${row.note ?? ""}`);
 }
 
 async function warmUp(targets: readonly Target[], token: string): Promise<void> {
