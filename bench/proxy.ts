@@ -105,10 +105,7 @@ export async function runProxySuite(env: BenchEnv, id: Identity, opts: ProxyOpti
   const proxies = await startProxies(env, id, upstream, "fixed", opts.builds, (note) => log({ suite: "proxy", case: "peer", target: "go-oidc-proxy", note }));
   const targets: Target[] = [upstream, ...proxies];
   await sleep(IDLE_SETTLE_MS);
-  for (const t of targets) {
-    const row = idleRow("proxy", "idle 15 s after start", t);
-    log(t.name === "direct" ? { ...row, note: `the upstream process; ${row.note}` } : row);
-  }
+  for (const t of targets) log(withNote(idleRow("proxy", "idle 15 s after start", t), t.name === "direct" ? "the upstream process" : ""));
   await warmUp(targets, id.token);
   const auth = { token: id.token };
   if (opts.cases.has("proxy")) {
