@@ -8,7 +8,7 @@
 import { writeFileSync } from "node:fs";
 import { setTimeout as sleep } from "node:timers/promises";
 import { join, resolve } from "node:path";
-import { IDLE_SETTLE_MS, stealText } from "./lib/cases.ts";
+import { IDLE_SETTLE_MS, stealText, withNote } from "./lib/cases.ts";
 import type { BenchEnv } from "./lib/env.ts";
 import { measure, rssMb, rssSplit } from "./lib/proc-stats.ts";
 import type { Row } from "./lib/report.ts";
@@ -30,9 +30,8 @@ async function row(issuer: BenchIssuer, name: string, run: WrkRun, note = ""): P
   const ok = r.requests - r.non2xx - r.socketErrors;
   const rps = r.requests === 0 ? 0 : r.rps * (ok / r.requests);
   const exhausted = r.non2xx > 0 && note !== "" ? "; some grants failed or ran out: a lower bound" : "";
-  const steal = stealText(stealPct);
-  const text = [`${note}${exhausted}`, steal].filter((t) => t !== "").join("; ");
-  return { suite: "issuer", case: name, target: issuer.name, rps, p50Ms: r.p50Ms, p99Ms: r.p99Ms, cpuS, peakRssMb, errors: r.non2xx + r.socketErrors, stealPct, note: text };
+  const measured: Row = { suite: "issuer", case: name, target: issuer.name, rps, p50Ms: r.p50Ms, p99Ms: r.p99Ms, cpuS, peakRssMb, errors: r.non2xx + r.socketErrors, stealPct };
+  return withNote(withNote(measured, stealText(stealPct)), `${note}${exhausted}`);
 }
 
 async function grantRow(env: BenchEnv, issuer: BenchIssuer, name: string, bodies: readonly string[], opts: IssuerOptions, note: string, chain = false): Promise<Row> {

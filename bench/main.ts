@@ -15,7 +15,7 @@ import { spawnSync } from "node:child_process";
 import { parseArgs } from "node:util";
 import { join, resolve } from "node:path";
 import { createBenchEnv, REPO } from "./lib/env.ts";
-import { machineFacts, markdownTable, writeResults, type Row } from "./lib/report.ts";
+import { machineFacts, markdownTable, rowLine, writeResults, type Row } from "./lib/report.ts";
 import { runProxySuite, startIdentity } from "./proxy.ts";
 import { runIssuerSuite } from "./issuer.ts";
 import { runApiserverSuite } from "./apiserver.ts";
@@ -49,7 +49,7 @@ console.log(`kubeward bench: ${machine.cpuModel}, ${machine.cores} cores, Node $
 const rows: Row[] = [];
 const log = (row: Row) => {
   rows.push(row);
-  console.log(`  ${row.suite} | ${row.case} | ${row.target}: ${row.rps === undefined ? "" : `${row.rps.toFixed(0)} req/s p99 ${row.p99Ms?.toFixed(2)} ms `}${row.rssMb === undefined ? "" : `RSS ${row.rssMb.toFixed(0)} MB `}${row.note ?? ""}`);
+  console.log(`  ${rowLine(row)}`);
 };
 
 /**

@@ -10,7 +10,7 @@ import { startTestIssuer, type TestIssuer } from "../test/tools/test-issuer.ts";
 import { setTimeout as sleep } from "node:timers/promises";
 import { h2loadRow, IDLE_SETTLE_MS, idleRow, inRounds, watchRow, withNote, wrkRow } from "./lib/cases.ts";
 import type { BenchEnv } from "./lib/env.ts";
-import type { Row } from "./lib/report.ts";
+import { rowLine, type Row } from "./lib/report.ts";
 import {
   goOidcProxyBinary, kubeOidcProxyBinary, startFixedUpstream, startGoOidcProxy, startKubeOidcProxy, startKubeward,
   type KubewardBuild, type OidcSettings, type Target, type Upstream,
@@ -83,7 +83,7 @@ export async function startProxies(
 }
 
 function progress(row: Row, round: number): void {
-  console.log(`    round ${round} | ${row.case} | ${row.target}: ${row.rps === undefined ? "" : `${row.rps.toFixed(0)} req/s p99 ${row.p99Ms?.toFixed(2)} ms `}${row.note ?? ""}`);
+  console.log(`    round ${round} | ${rowLine(row)}`);
 }
 
 async function warmUp(targets: readonly Target[], token: string): Promise<void> {

@@ -20,24 +20,19 @@ export function stealText(stealPct: number): string {
   return stealPct >= STEAL_NOTE_PCT ? `steal ${stealPct.toFixed(0)} %` : "";
 }
 
-/** `row` with `text` put before its note (joined by "; "). */
+/** `row` with `text` put before its note (joined by "; "); no note when both are empty. */
 export function withNote(row: Row, text: string): Row {
   const note = [text, row.note ?? ""].filter((t) => t !== "").join("; ");
-  return { ...row, note };
-}
-
-function stealNote(stealPct: number): { note?: string } {
-  const text = stealText(stealPct);
-  return text === "" ? {} : { note: text };
+  return note === "" ? row : { ...row, note };
 }
 
 /** Runs wrk against `target` and returns the row. */
 export async function wrkRow(suite: Row["suite"], name: string, target: Target, path: string, run: Omit<WrkRun, "url">): Promise<Row> {
   const { result, cpuS, peakRssMb: peak, stealPct } = await measure(target.pid, () => runWrk({ ...run, url: `${target.url}${path}` }));
-  return {
+  return withNote({
     suite, case: name, target: target.name, rps: result.rps, p50Ms: result.p50Ms, p99Ms: result.p99Ms, cpuS, peakRssMb: peak,
-    errors: result.non2xx + result.socketErrors, stealPct, ...stealNote(stealPct),
-  };
+    errors: result.non2xx + result.socketErrors, stealPct,
+  }, stealText(stealPct));
 }
 
 /** Runs h2load (one HTTP/2 connection, `streams` concurrent streams) against `target` and returns the row. */
@@ -45,10 +40,10 @@ export async function h2loadRow(env: BenchEnv, name: string, target: Target, pat
   const logFile = join(env.dir, `h2load-${target.name.replace("+", "-")}.log`);
   try {
     const { result, cpuS, peakRssMb: peak, stealPct } = await measure(target.pid, () => runH2load({ ...run, url: `${target.url}${path}`, logFile }));
-    return {
+    return withNote({
       suite: "proxy", case: name, target: target.name, rps: result.rps, p50Ms: result.p50Ms, p99Ms: result.p99Ms, cpuS, peakRssMb: peak,
-      errors: result.non2xx + result.socketErrors, stealPct, ...stealNote(stealPct),
-    };
+      errors: result.non2xx + result.socketErrors, stealPct,
+    }, stealText(stealPct));
   } catch (error) {
     // A target that does not speak HTTP/2 gets a row saying so rather than ending the suite.
     return { suite: "proxy", case: name, target: target.name, note: `failed: ${(error as Error).message.split("\n")[0]}` };

@@ -137,6 +137,13 @@ function peerNote(rows: readonly Row[]): string {
   return lines.join("\n");
 }
 
+/** One row as a progress line: its figures as measured, and its note. */
+export function rowLine(row: Row): string {
+  const rps = row.rps === undefined ? "" : `${row.rps.toFixed(0)} req/s p99 ${row.p99Ms?.toFixed(2)} ms `;
+  const rss = row.rssMb === undefined ? "" : `RSS ${row.rssMb.toFixed(0)} MB `;
+  return `${row.suite} | ${row.case} | ${row.target}: ${rps}${rss}${row.note ?? ""}`;
+}
+
 /** The rows as one markdown table, with a note on which peer each ratio compares with. */
 export function markdownTable(rows: readonly Row[]): string {
   const head = "| suite | case | target | req/s | p50 ms | p99 ms | +p99 ms | CPU s | peak RSS MB | RSS MB | errors | kubeward/peer | note |";
