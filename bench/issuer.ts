@@ -75,5 +75,6 @@ export async function runIssuerSuite(env: BenchEnv, opts: IssuerOptions, log: (r
   for (const i of issuers) log(await row(i, `JWKS GET, c=${c}`, { url: await jwksUri(i), connections: c, seconds: opts.seconds, auth: { token: "" } }));
   for (const i of issuers) log(await exchangeRow(env, i, opts));
   for (const i of issuers) log(await refreshRow(env, i, opts));
-  for (const i of issuers) log({ suite: "issuer", case: "idle after load", target: i.name, rssMb: rssMb(i.pid), note: rssSplit(i.pid) });
+  await sleep(IDLE_SETTLE_MS);
+  for (const i of issuers) log({ suite: "issuer", case: "idle 15 s after load", target: i.name, rssMb: rssMb(i.pid), note: rssSplit(i.pid) });
 }

@@ -118,7 +118,8 @@ export async function runProxySuite(env: BenchEnv, id: Identity, opts: ProxyOpti
     for (const c of opts.concurrency) {
       for (const row of await rounds((t) => h2loadRow(env, `GET small, HTTP/2, one connection, ${c} streams`, t, SMALL_PATH, { streams: c, seconds: opts.seconds, token: id.token }))) log(row);
     }
-    for (const t of targets) log(idleRow("proxy", "idle after load", t));
+    await sleep(IDLE_SETTLE_MS);
+    for (const t of targets) log(idleRow("proxy", "idle 15 s after load", t));
   }
   if (opts.cases.has("churn")) await churn(env, id, targets, opts, log);
   if (opts.cases.has("watch")) {

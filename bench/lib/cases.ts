@@ -90,10 +90,12 @@ export async function inRounds(targets: readonly Target[], rounds: number, measu
 }
 
 /**
- * How long after start idle memory is read: past kubeward proxy's first
- * periodic upstream readiness probe (10 s), so the row shows a process left
- * idle, not one caught in its first second (a proxy's RSS once grew 13 MB at
- * that probe; see src/cli/main.ts).
+ * How long after start, after the load or after the watches opened memory is
+ * read: past kubeward proxy's first periodic upstream readiness probe (10 s),
+ * so the row shows a process left idle, not one caught in its first second (a
+ * proxy's RSS once grew 13 MB at that probe; see src/cli/main.ts), and past
+ * the 8 s V8 waits after a major GC before it collects to give memory back
+ * (see src/cli/memory-reducer.ts).
  */
 export const IDLE_SETTLE_MS = 15_000;
 
@@ -104,11 +106,15 @@ export function idleRow(suite: Row["suite"], name: string, target: Target): Row 
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
+/** When a watch row also reads RSS, after the last watch opened: before a settled process would have given memory back. */
+const WATCH_EARLY_MS = 2_000;
+
 /**
  * Opens `count` watches through `target` from a separate client process, over
  * HTTP/2 (250 per connection, as client-go multiplexes them) or HTTP/1.1 (a
  * connection each, as separate kubectl processes); reads the target's RSS
- * while they are open.
+ * while they are open: {@link IDLE_SETTLE_MS} after the last one opened, as a
+ * long-lived watch sees it, and 2 s after (in the note).
  */
 export async function watchRow(env: BenchEnv, target: Target, count: number, token: string, protocol: "h1" | "h2"): Promise<Row> {
   const name = `${count} open watches, ${protocol === "h2" ? "HTTP/2, 250 per connection" : "HTTP/1.1, a connection each"}`;
@@ -121,8 +127,13 @@ export async function watchRow(env: BenchEnv, target: Target, count: number, tok
       opened = /^open (\d+) (\d+)$/m.exec(readFileSync(client.logFile, "utf8"))?.[2] ?? "";
       return opened !== "";
     }, 180_000, client);
-    await sleep(2000);
-    return { suite: "watch", case: name, target: target.name, rssMb: rssMb(target.pid), peakRssMb: peakRssMb(target.pid), note: `opened in ${(Number(opened) / 1000).toFixed(1)} s; ${rssSplit(target.pid)}` };
+    await sleep(WATCH_EARLY_MS);
+    const early = rssMb(target.pid);
+    await sleep(IDLE_SETTLE_MS - WATCH_EARLY_MS);
+    return {
+      suite: "watch", case: name, target: target.name, rssMb: rssMb(target.pid), peakRssMb: peakRssMb(target.pid),
+      note: `opened in ${(Number(opened) / 1000).toFixed(1)} s; ${early.toFixed(0)} MB ${WATCH_EARLY_MS / 1000} s after; ${rssSplit(target.pid)}`,
+    };
   } catch (error) {
     return { suite: "watch", case: name, target: target.name, note: `failed: ${(error as Error).message.split("\n")[0]}` };
   } finally {

@@ -9,6 +9,7 @@ import { readFileSync } from "node:fs";
 import { createServer } from "node:https";
 import { join } from "node:path";
 import { Registry } from "prom-client";
+import { keepMemoryReducerWorking } from "../../src/cli/memory-reducer.ts";
 import { systemClock } from "../../src/clock.ts";
 import { createLogger } from "../../src/log/logger.ts";
 import { createIssuer } from "../../src/issuer/issuer.ts";
@@ -34,6 +35,8 @@ const issuer = createIssuer({
 }, { storage, connectors: new Map([[mock.id, mock]]), clock, logger, metrics: new Registry() });
 await issuer.start();
 const server = createServer({ cert: readFileSync(certFile), key: readFileSync(keyFile) }, issuer.handler).listen(Number(port), "127.0.0.1", 1024);
+// As `kubeward serve` does once it serves.
+keepMemoryReducerWorking();
 // Exit through process.exit so a --cpu-prof profile is written.
 process.once("SIGTERM", () => {
   server.closeAllConnections();

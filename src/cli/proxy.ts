@@ -14,6 +14,7 @@ import { createProxyServer, type ProxyServer } from "../proxy/server.ts";
 import { buildRevocation, type RevocationRuntime } from "../revocation/runtime.ts";
 import { VERSION } from "../version.ts";
 import { EXIT, type CliIo } from "./io.ts";
+import { keepMemoryReducerWorking } from "./memory-reducer.ts";
 
 /** The running parts, in start order. */
 interface Parts {
@@ -84,8 +85,10 @@ export async function runProxy(config: ProxyConfig, io: CliIo): Promise<number> 
     if (parts) await stopParts(parts).catch(() => undefined);
     return EXIT.failed;
   }
+  const stopReducer = keepMemoryReducerWorking();
   const signal = await io.shutdownSignal();
   parts.logger.info({ signal, gracePeriodMs: config.shutdownGracePeriodMs }, "shutting down");
+  stopReducer();
   await stopParts(parts);
   parts.logger.info("stopped");
   return EXIT.ok;

@@ -27,6 +27,7 @@ import { DEFAULT_PROXY_PORT, prepareServe, urlHost, type Prepared } from "../ser
 import type { ServeConfig } from "../serve/types.ts";
 import { VERSION } from "../version.ts";
 import { EXIT, type CliIo } from "./io.ts";
+import { keepMemoryReducerWorking } from "./memory-reducer.ts";
 import { buildMetrics } from "./proxy.ts";
 
 const USAGE = `Usage: kubeward serve [--config FILE] [--state-dir DIR]
@@ -158,8 +159,10 @@ async function serve(config: ServeConfig, io: CliIo): Promise<number> {
     if (parts) await stopParts(parts).catch(() => undefined);
     return startupFailure(e, io);
   }
+  const stopReducer = keepMemoryReducerWorking();
   const signal = await io.shutdownSignal();
   parts.logger.info({ signal }, "shutting down");
+  stopReducer();
   await stopParts(parts);
   parts.logger.info("stopped");
   return EXIT.ok;
