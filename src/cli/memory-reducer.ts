@@ -15,9 +15,10 @@
  * exactly 0 about 110 s after the last allocation, hence one every 30 s.
  *
  * Measured on the proxy (bench harness, fresh processes): RSS with 5,000
- * HTTP/2 watches open 165 → 143 MB 8 s after they opened, idle after the
- * GET, LIST and HTTP/2 cases 268 → 179 MB, idle after start 75 → 72 MB; no
- * change in req/s or CPU per request (it acts only while the process is idle).
+ * HTTP/2 watches open 160–168 → 139–151 MB 10–15 s after they opened, idle
+ * 15 s after the GET, LIST and HTTP/2 cases 268 → 161–181 MB, idle after
+ * start 75 → 72 MB; no change in req/s or CPU per request (the reducer only
+ * starts once allocation has stopped). See docs/performance.md, "Session 8".
  */
 import { Script } from "node:vm";
 
