@@ -15,7 +15,7 @@ import { blockRecord, revocationRecord } from "../src/revocation/model.ts";
 import { withNote, wrkRow } from "./lib/cases.ts";
 import { NODE, freePort, waitFor, type BenchEnv } from "./lib/env.ts";
 import type { Row } from "./lib/report.ts";
-import { probe, startFixedUpstream, type KubewardBuild, type Target, type Upstream } from "./lib/targets.ts";
+import { probe, shebangFlags, startFixedUpstream, type KubewardBuild, type Target, type Upstream } from "./lib/targets.ts";
 import { runWrk } from "./lib/wrk.ts";
 import { SMALL_PATH, type Identity } from "./proxy.ts";
 
@@ -94,7 +94,7 @@ async function createEmpty(file: string): Promise<void> {
 async function startKubewardWith(env: BenchEnv, build: KubewardBuild, id: Identity, upstream: Upstream, config: string, label: string): Promise<Target & { stop(): Promise<void> }> {
   const port = await freePort();
   const args = [
-    ...build.nodeFlags, build.entry, "proxy",
+    ...shebangFlags(build.entry), ...build.nodeFlags, build.entry, "proxy",
     `--oidc-issuer-url=${id.oidc.issuerUrl}`, `--oidc-client-id=${id.oidc.clientId}`, `--oidc-ca-file=${id.oidc.caFile}`,
     "--oidc-username-claim=sub", "--oidc-username-prefix=-", "--oidc-groups-claim=groups",
     `--kubeconfig=${upstream.kubeconfig}`, `--secure-port=${port}`, "--bind-address=127.0.0.1",
