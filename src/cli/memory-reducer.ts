@@ -16,7 +16,7 @@
  *
  * Measured on the proxy (bench harness, fresh processes): RSS with 5,000
  * HTTP/2 watches open 160–168 → 139–151 MB 10–15 s after they opened, idle
- * 15 s after the GET, LIST and HTTP/2 cases 268 → 161–181 MB, idle after
+ * 15 s after the GET, LIST and HTTP/2 cases 268 → 161–191 MB, idle after
  * start 75 → 72 MB; no change in req/s or CPU per request (the reducer only
  * starts once allocation has stopped). See docs/performance.md, "Session 8".
  */
