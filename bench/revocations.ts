@@ -15,7 +15,8 @@ import { blockRecord, revocationRecord } from "../src/revocation/model.ts";
 import { withNote, wrkRow } from "./lib/cases.ts";
 import { NODE, freePort, waitFor, type BenchEnv } from "./lib/env.ts";
 import type { Row } from "./lib/report.ts";
-import { probe, shebangFlags, startFixedUpstream, type KubewardBuild, type Target, type Upstream } from "./lib/targets.ts";
+import { probe, startFixedUpstream, type KubewardBuild, type Target, type Upstream } from "./lib/targets.ts";
+import { shebangFlags } from "../test/tools/kubeward-bin.ts";
 import { runWrk } from "./lib/wrk.ts";
 import { SMALL_PATH, type Identity } from "./proxy.ts";
 

@@ -11,7 +11,7 @@ import { fetchTrusting } from "../../test/integration/issuer-harness.ts";
 import { formDriver, loginWithPassword } from "../../test/integration/issuer-browserless.ts";
 import { REPO, NODE, freePort, waitFor, type BenchEnv } from "./env.ts";
 import { bundle } from "../../scripts/build.ts";
-import { shebangFlags } from "./targets.ts";
+import { shebangFlags } from "../../test/tools/kubeward-bin.ts";
 
 export const BENCH_CLIENT = { id: "bench", secret: "bench-secret", redirectURI: "http://127.0.0.1:8000/callback" } as const;
 export const BENCH_USER = { username: "jane", password: "bench-password", email: "jane@example.com" } as const;

@@ -10,6 +10,7 @@ import { existsSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { homedir } from "node:os";
 import { request } from "node:https";
+import { shebangFlags } from "../../test/tools/kubeward-bin.ts";
 import { REPO, NODE, freePort, waitFor, type BenchEnv } from "./env.ts";
 
 /** A running target: its base URL and the pid whose cost is measured. */
@@ -82,12 +83,6 @@ export interface KubewardBuild {
   readonly entry: string;
   /** Extra Node flags, such as --cpu-prof. */
   readonly nodeFlags: readonly string[];
-}
-
-/** The Node flags in the entry's shebang (`#!/usr/bin/env -S node --flag …`), which the installed executable, the image and the systemd unit run with. */
-export function shebangFlags(entry: string): string[] {
-  const first = readFileSync(entry, "utf8").split("\n", 1)[0] ?? "";
-  return /^#!\/usr\/bin\/env -S node (.*)$/.exec(first)?.[1]?.split(" ").filter((f) => f !== "") ?? [];
 }
 
 /** Starts `kubeward proxy` from `build` (with its shebang's Node flags) and waits until a valid token gets 200. */

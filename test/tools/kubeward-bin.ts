@@ -3,7 +3,7 @@
  * for tests that start kubeward as a process. `npm test` builds it first; run
  * by hand, a missing or stale build fails the test with what to do.
  */
-import { readdirSync, statSync } from "node:fs";
+import { readdirSync, readFileSync, statSync } from "node:fs";
 import { join } from "node:path";
 
 const REPO = join(import.meta.dirname, "..", "..");
@@ -16,6 +16,17 @@ function newestUnder(dir: string): number {
     if (entry.isFile()) newest = Math.max(newest, statSync(join(entry.parentPath, entry.name)).mtimeMs);
   }
   return newest;
+}
+
+/**
+ * The Node flags in an entry's shebang (`#!/usr/bin/env -S node --flag …`),
+ * which the installed executable, the image and the systemd unit run with:
+ * a test or benchmark that starts the entry with `node` passes them too, so
+ * it runs kubeward as users do.
+ */
+export function shebangFlags(entry: string): string[] {
+  const first = readFileSync(entry, "utf8").split("\n", 1)[0] ?? "";
+  return /^#!\/usr\/bin\/env -S node (.*)$/.exec(first)?.[1]?.split(" ").filter((f) => f !== "") ?? [];
 }
 
 let checked = false;

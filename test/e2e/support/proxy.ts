@@ -12,7 +12,7 @@ import { setTimeout as sleep } from "node:timers/promises";
 import { createCertificateAuthority, issueCertificate } from "../../../src/pki/certificates.ts";
 import { withParentDeathSignal } from "../../fixtures/cluster/process.ts";
 import { freePort } from "../../fixtures/cluster/wait.ts";
-import { kubewardBin } from "../../tools/kubeward-bin.ts";
+import { kubewardBin, shebangFlags } from "../../tools/kubeward-bin.ts";
 import type { ClusterClient } from "../../fixtures/cluster/client.ts";
 
 /**
@@ -77,7 +77,7 @@ export async function startProxy(cluster: ClusterClient, options: ProxyOptions):
   writeFileSync(files.cert, leaf.certPem);
   writeFileSync(files.key, leaf.keyPem, { mode: 0o600 });
   const [port, readyPort] = [await freePort(), await freePort()];
-  const [cmd, argv] = withParentDeathSignal(process.execPath, [kubewardBin(), "proxy", ...oidcArgs(options, dir, files.issuerCa),
+  const [cmd, argv] = withParentDeathSignal(process.execPath, [...shebangFlags(kubewardBin()), kubewardBin(), "proxy", ...oidcArgs(options, dir, files.issuerCa),
     `--kubeconfig=${cluster.proxyKubeconfig}`, "--bind-address=127.0.0.1", `--secure-port=${port}`, `--readiness-probe-port=${readyPort}`,
     `--tls-cert-file=${files.cert}`, `--tls-private-key-file=${files.key}`, "--log-level=warn", ...(options.args ?? [])]);
   const child = spawn(cmd, argv, { stdio: ["ignore", "ignore", "pipe"], detached: true, env: { ...process.env, ...options.env } });

@@ -3,6 +3,7 @@ import assert from "node:assert/strict";
 import { existsSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { DEFAULTS } from "../../../src/config/flag-table.ts";
+import { shebangFlags } from "../../tools/kubeward-bin.ts";
 
 // No container engine can pull base images here, so the image is checked by
 // reading the Dockerfile: the properties a platform team would audit.
@@ -28,12 +29,7 @@ function stages(): Stage[] {
 }
 
 /** The Node flags `kubeward` runs with: its shebang's, after `node`. */
-function shebangFlags(): string[] {
-  const first = readFileSync(join(REPO, "src", "cli", "main.ts"), "utf8").split("\n")[0] ?? "";
-  const m = /^#!\/usr\/bin\/env -S node((?: --[a-z-]+(?:=\S+)?)*)$/.exec(first);
-  assert.ok(m, `shebang: ${first}`);
-  return (m[1] ?? "").trim().split(" ").filter((f) => f !== "");
-}
+const FLAGS = shebangFlags(join(REPO, "src", "cli", "main.ts"));
 
 const all = stages();
 const final = all.at(-1) as Stage;
@@ -51,7 +47,7 @@ describe("Dockerfile", () => {
     assert.match(user ?? "", /^[1-9][0-9]*:[1-9][0-9]*$/);
     assert.deepEqual(ops(final, "RUN"), []);
     const entrypoint = JSON.parse(ops(final, "ENTRYPOINT")[0] ?? "[]") as string[];
-    assert.deepEqual(entrypoint, ["/nodejs/bin/node", ...shebangFlags(), "/app/dist/cli/main.js"], "the Node flags of the executable's shebang");
+    assert.deepEqual(entrypoint, ["/nodejs/bin/node", ...FLAGS, "/app/dist/cli/main.js"], "the Node flags of the executable's shebang");
     const bin = (JSON.parse(readFileSync(join(REPO, "package.json"), "utf8")) as { bin: Record<string, string> }).bin["kubeward"];
     assert.equal(bin, "dist/cli/main.js");
   });
@@ -68,8 +64,8 @@ describe("Dockerfile", () => {
   test("the systemd unit runs node with the same flags as the shebang", () => {
     const unit = readFileSync(join(REPO, "deploy", "systemd", "kubeward-proxy.service"), "utf8");
     const exec = /^ExecStart=(.*)$/m.exec(unit)?.[1] ?? "";
-    assert.ok(exec.startsWith(["/usr/bin/node", ...shebangFlags(), "/opt/kubeward/dist/cli/main.js"].join(" ")), exec);
-    assert.ok(shebangFlags().includes("--max-semi-space-size=8"));
+    assert.ok(exec.startsWith(["/usr/bin/node", ...FLAGS, "/opt/kubeward/dist/cli/main.js"].join(" ")), exec);
+    assert.ok(FLAGS.includes("--max-semi-space-size=8"), FLAGS.join(" "));
   });
 
   test("has a HEALTHCHECK on the readiness port's /ready", () => {
