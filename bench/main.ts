@@ -14,7 +14,7 @@
 import { spawnSync } from "node:child_process";
 import { parseArgs } from "node:util";
 import { join, resolve } from "node:path";
-import { createBenchEnv, REPO } from "./lib/env.ts";
+import { createBenchEnv, REPO, type BenchEnv } from "./lib/env.ts";
 import { machineFacts, markdownTable, rowLine, writeResults, type Row } from "./lib/report.ts";
 import { runProxySuite, startIdentity } from "./proxy.ts";
 import { runIssuerSuite } from "./issuer.ts";
@@ -75,13 +75,20 @@ const stopAll = () => void env.stop().finally(() => process.exit(130));
 process.once("SIGINT", stopAll);
 process.once("SIGTERM", stopAll);
 let failed = false;
-/** Runs one suite; a failure is reported and the next suite still runs. */
-async function suite(name: string, run: () => Promise<void>): Promise<void> {
+/**
+ * Runs one suite in its own scope of the workspace, and stops what it started
+ * before the next suite measures; a failure is reported and the next suite
+ * still runs.
+ */
+async function suite(name: string, run: (scoped: BenchEnv) => Promise<void>): Promise<void> {
+  const scoped = env.scope();
   try {
-    await run();
+    await run(scoped);
   } catch (error) {
     failed = true;
     console.error(`bench: the ${name} suite failed: ${(error as Error).stack ?? String(error)}`);
+  } finally {
+    await scoped.stop();
   }
 }
 try {
@@ -91,11 +98,11 @@ try {
   if (baselineEntry !== undefined) builds.push({ name: "kubeward@baseline", entry: baselineEntry, nodeFlags: [] });
   if (cases.has("proxy") || cases.has("churn") || cases.has("watch")) {
     const opts = { seconds, rounds, concurrency: numbers(values.concurrency), churnTokens: Number(values["churn-tokens"]), watches: numbers(values.watches), cases, builds };
-    await suite("proxy", () => runProxySuite(env, id, opts, log));
+    await suite("proxy", (scoped) => runProxySuite(scoped, id, opts, log));
   }
-  if (cases.has("revocations")) await suite("revocations", () => runRevocationsSuite(env, id, { seconds, build: { name: "kubeward", entry, nodeFlags: prof } }, log));
-  if (cases.has("apiserver")) await suite("apiserver", () => runApiserverSuite(env, id, { seconds, concurrency: 16, builds }, log));
-  if (cases.has("issuer")) await suite("issuer", () => runIssuerSuite(env, { seconds, concurrency: 16, grants: Number(values.grants) }, log));
+  if (cases.has("revocations")) await suite("revocations", (scoped) => runRevocationsSuite(scoped, id, { seconds, build: { name: "kubeward", entry, nodeFlags: prof } }, log));
+  if (cases.has("apiserver")) await suite("apiserver", (scoped) => runApiserverSuite(scoped, id, { seconds, concurrency: 16, builds }, log));
+  if (cases.has("issuer")) await suite("issuer", (scoped) => runIssuerSuite(scoped, { seconds, concurrency: 16, grants: Number(values.grants) }, log));
 } finally {
   await env.stop();
 }

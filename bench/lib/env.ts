@@ -2,6 +2,8 @@
  * The benchmark's workspace: a temporary directory, one CA with a loopback
  * serving certificate, free ports, and child processes started in their own
  * process groups (via the test harness) that stop() ends, even on failure.
+ * Each suite runs in a scope() of it, so what one suite started (a cluster,
+ * its proxies) is stopped before the next suite measures.
  */
 import { mkdtempSync, rmSync, writeFileSync, readFileSync } from "node:fs";
 import { createServer } from "node:net";
@@ -29,6 +31,8 @@ export interface BenchEnv {
   spawn(name: string, bin: string, args: readonly string[]): ChildHandle;
   /** Registers a cleanup step that stop() runs (last registered, first run). */
   onStop(step: () => Promise<void> | void): void;
+  /** The same workspace, with its own children and cleanup steps: its stop() ends only those. */
+  scope(): BenchEnv;
   stop(): Promise<void>;
 }
 
@@ -45,7 +49,6 @@ export async function freePort(): Promise<number> {
 /** Creates the workspace; keep it with KUBEWARD_BENCH_KEEP=1 to read the children's logs. */
 export async function createBenchEnv(): Promise<BenchEnv> {
   const dir = mkdtempSync(join(tmpdir(), "kubeward-bench-"));
-  const steps: Array<() => Promise<void> | void> = [];
   const file = (name: string, content: string) => {
     const path = join(dir, name);
     writeFileSync(path, content, { mode: 0o600 });
@@ -53,21 +56,32 @@ export async function createBenchEnv(): Promise<BenchEnv> {
   };
   const ca = await createCertificateAuthority("kubeward bench CA");
   const leaf = await issueCertificate(ca, { commonName: "127.0.0.1", hosts: ["127.0.0.1"], usage: "server" });
-  return {
-    dir, caPem: ca.certPem, caFile: file("ca.pem", ca.certPem), certFile: file("serving.pem", leaf.certPem), keyFile: file("serving.key", leaf.keyPem),
-    file,
-    spawn(name, bin, args) {
-      const child = startProcess(name, bin, args, dir);
-      steps.push(() => child.stop(3000));
-      return child;
-    },
-    onStop: (step) => void steps.push(step),
-    async stop() {
-      for (const step of steps.reverse()) await Promise.resolve().then(step).catch(() => undefined);
-      steps.length = 0;
-      if (process.env["KUBEWARD_BENCH_KEEP"] !== "1") rmSync(dir, { recursive: true, force: true });
-    },
+  const files = { dir, caPem: ca.certPem, caFile: file("ca.pem", ca.certPem), certFile: file("serving.pem", leaf.certPem), keyFile: file("serving.key", leaf.keyPem), file };
+  const scope = (onEnd: () => void): BenchEnv => {
+    const steps: Array<() => Promise<void> | void> = [];
+    return {
+      ...files,
+      spawn(name, bin, args) {
+        const child = startProcess(name, bin, args, dir);
+        steps.push(() => child.stop(3000));
+        return child;
+      },
+      onStop: (step) => void steps.push(step),
+      scope() {
+        const inner = scope(() => undefined);
+        steps.push(() => inner.stop());
+        return inner;
+      },
+      async stop() {
+        for (const step of steps.reverse()) await Promise.resolve().then(step).catch(() => undefined);
+        steps.length = 0;
+        onEnd();
+      },
+    };
   };
+  return scope(() => {
+    if (process.env["KUBEWARD_BENCH_KEEP"] !== "1") rmSync(dir, { recursive: true, force: true });
+  });
 }
 
 /** Polls `probe` until it is true or `timeoutMs` passes; the error names `what` and shows `log`'s tail. */
