@@ -8,7 +8,7 @@ import { once } from "node:events";
 import { writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { stringify } from "yaml";
-import { kubewardBin } from "../tools/kubeward-bin.ts";
+import { kubewardBin, shebangFlags } from "../tools/kubeward-bin.ts";
 import { freePort } from "../tools/free-port.ts";
 import type { RecordingUpstream } from "../tools/recording-upstream.ts";
 export { freePort };
@@ -24,9 +24,10 @@ export interface ServeChild {
   kill9(): Promise<void>;
 }
 
-/** Starts `node dist/cli/main.js serve …args` (the built bundle) with `env` (instead of this process's environment). */
+/** Starts `node dist/cli/main.js serve …args` (the built bundle, with its shebang's Node flags) with `env` (instead of this process's environment). */
 export function startServe(args: readonly string[], env: NodeJS.ProcessEnv): ServeChild {
-  const child = spawn("./node_modules/.bin/node", [kubewardBin(), "serve", ...args], { env, stdio: ["ignore", "pipe", "pipe"] });
+  const bin = kubewardBin();
+  const child = spawn("./node_modules/.bin/node", [...shebangFlags(bin), bin, "serve", ...args], { env, stdio: ["ignore", "pipe", "pipe"] });
   let out = "";
   let err = "";
   child.stdout.on("data", (b: Buffer) => void (out += b.toString()));
