@@ -10,7 +10,7 @@
  */
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { mkdtemp, rm } from "node:fs/promises";
+import { mkdtemp, readFile, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { connect, type TLSSocket } from "node:tls";
@@ -29,13 +29,13 @@ async function oldGenerationMb(metricsUrl: string): Promise<number> {
   return Number(line.split(" ")[1]) / 2 ** 20;
 }
 
-/** Opens `CONNECTIONS` TLS connections to the issuer, each with one keep-alive discovery request answered; resolves with them, open. */
-async function openConnections(issuerUrl: string): Promise<TLSSocket[]> {
+/** Opens `CONNECTIONS` TLS connections to the issuer (trusting `ca`), each with one keep-alive discovery request answered; resolves with them, open. */
+async function openConnections(issuerUrl: string, ca: string): Promise<TLSSocket[]> {
   const { hostname, port } = new URL(issuerUrl);
   const sockets: TLSSocket[] = [];
   const answered: Promise<void>[] = [];
   for (let i = 0; i < CONNECTIONS; i++) {
-    const socket = connect({ host: hostname, port: Number(port), rejectUnauthorized: false });
+    const socket = connect({ host: hostname, port: Number(port), ca });
     sockets.push(socket);
     answered.push(new Promise((resolve, reject) => {
       socket.once("secureConnect", () => socket.write(`GET /.well-known/openid-configuration HTTP/1.1\r\nhost: ${hostname}:${port}\r\n\r\n`));
@@ -68,7 +68,7 @@ test(`the old generation ${CONNECTIONS} issuer connections grew is given back wi
   await child.waitFor(READY);
 
   const before = await oldGenerationMb(metricsUrl);
-  const sockets = await openConnections(issuerUrl);
+  const sockets = await openConnections(issuerUrl, await readFile(join(dir, "state", "ca.crt"), "utf8"));
   for (const s of sockets) s.destroy();
   const grown = await oldGenerationMb(metricsUrl);
   assert.ok(grown >= before + 2, `the connections grew the old generation (${before.toFixed(1)} → ${grown.toFixed(1)} MB)`);
