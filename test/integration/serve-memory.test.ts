@@ -9,25 +9,16 @@
  * 1,000 connections grew it by as little as 1.8 MB.
  */
 import { test } from "node:test";
-import assert from "node:assert/strict";
 import { mkdtemp, readFile, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { connect, type TLSSocket } from "node:tls";
-import { setTimeout as sleep } from "node:timers/promises";
+import { assertOldGenerationGivenBack, oldGenerationMb } from "../tools/old-generation.ts";
 import { startRecordingUpstream } from "../tools/recording-upstream.ts";
 import { childEnv, freePort, startServe, writeServeConfig, type ServeChild } from "./serve-child.ts";
 
 const READY = /kubeward serve: proxy at (https:\S+)/;
 const CONNECTIONS = 2000;
-
-/** `kubeward_nodejs_heap_space_size_total_bytes{space="old"}`: the old generation V8 has committed, in MB. */
-async function oldGenerationMb(metricsUrl: string): Promise<number> {
-  const text = await (await fetch(metricsUrl)).text();
-  const line = text.split("\n").find((l) => l.startsWith('kubeward_nodejs_heap_space_size_total_bytes{space="old"}'));
-  assert.ok(line !== undefined, "serve's metrics have the old generation's size");
-  return Number(line.split(" ")[1]) / 2 ** 20;
-}
 
 /** Opens `CONNECTIONS` TLS connections to the issuer (trusting `ca`), each with one keep-alive discovery request answered; resolves with them, open. */
 async function openConnections(issuerUrl: string, ca: string): Promise<TLSSocket[]> {
@@ -70,13 +61,5 @@ test(`the old generation ${CONNECTIONS} issuer connections grew is given back wi
   const before = await oldGenerationMb(metricsUrl);
   const sockets = await openConnections(issuerUrl, await readFile(join(dir, "state", "ca.crt"), "utf8"));
   for (const s of sockets) s.destroy();
-  const grown = await oldGenerationMb(metricsUrl);
-  assert.ok(grown >= before + 2, `the connections grew the old generation (${before.toFixed(1)} → ${grown.toFixed(1)} MB)`);
-  const deadline = Date.now() + 20_000;
-  let now = grown;
-  while (now > before + (grown - before) / 2 && Date.now() < deadline) {
-    await sleep(500);
-    now = await oldGenerationMb(metricsUrl);
-  }
-  assert.ok(now <= before + (grown - before) / 2, `old generation still ${now.toFixed(1)} MB (${before.toFixed(1)} before the connections, ${grown.toFixed(1)} with them) 20 s after they closed`);
+  await assertOldGenerationGivenBack(metricsUrl, before, "connections", 20_000);
 });

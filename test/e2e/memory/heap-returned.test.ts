@@ -8,11 +8,10 @@
  * limits answer 429 to 2,000 opened at once.
  */
 import { test, describe, before, after } from "node:test";
-import assert from "node:assert/strict";
 import { connect, type ClientHttp2Session } from "node:http2";
-import { setTimeout as sleep } from "node:timers/promises";
 import { useCluster } from "../../fixtures/cluster/use-cluster.ts";
 import { freePort } from "../../fixtures/cluster/wait.ts";
+import { assertOldGenerationGivenBack, oldGenerationMb } from "../../tools/old-generation.ts";
 import { startTestIssuer, type TestIssuer } from "../../tools/test-issuer.ts";
 import { startProxy, type RunningProxy } from "../support/proxy.ts";
 import { grantRules, revokeRules } from "../support/kubectl.ts";
@@ -20,14 +19,6 @@ import { grantRules, revokeRules } from "../support/kubectl.ts";
 const cluster = useCluster();
 const WATCHES = 400;
 const PER_CONNECTION = 100;
-
-/** `kubeward_nodejs_heap_space_size_total_bytes{space="old"}`: the old generation V8 has committed, in MB. */
-async function oldGenerationMb(metricsUrl: string): Promise<number> {
-  const text = await (await fetch(metricsUrl)).text();
-  const line = text.split("\n").find((l) => l.startsWith('kubeward_nodejs_heap_space_size_total_bytes{space="old"}'));
-  assert.ok(line !== undefined, "the proxy's metrics have the old generation's size");
-  return Number(line.split(" ")[1]) / 2 ** 20;
-}
 
 /** Opens `WATCHES` HTTP/2 watches through the proxy; resolves once all answered, with a function that closes them. */
 async function openWatches(proxy: RunningProxy, token: string): Promise<() => void> {
@@ -75,14 +66,6 @@ describe("kubeward proxy's memory after many watches", () => {
     const before = await oldGenerationMb(metricsUrl);
     const close = await openWatches(proxy, issuer.mint({ sub: "memory-watcher" }));
     close();
-    const grown = await oldGenerationMb(metricsUrl);
-    assert.ok(grown >= before + 2, `the watches grew the old generation (${before.toFixed(1)} → ${grown.toFixed(1)} MB)`);
-    const deadline = Date.now() + 20_000;
-    let now = grown;
-    while (now > before + (grown - before) / 2 && Date.now() < deadline) {
-      await sleep(500);
-      now = await oldGenerationMb(metricsUrl);
-    }
-    assert.ok(now <= before + (grown - before) / 2, `old generation still ${now.toFixed(1)} MB (${before.toFixed(1)} before the watches, ${grown.toFixed(1)} with them) 20 s after they closed`);
+    await assertOldGenerationGivenBack(metricsUrl, before, "watches", 20_000);
   });
 });
