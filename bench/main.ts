@@ -2,7 +2,7 @@
  * `npm run bench`: kubeward against its peers, side by side in one run on one
  * machine, printed as a markdown table and saved under bench/results/.
  * Flags: --only proxy,churn,watch,revocations,apiserver,issuer   --seconds N
- *        --rounds N (runs of each GET, LIST and HTTP/2 case per target; medians)
+ *        --rounds N (runs of each GET, LIST and HTTP/2 case per target, medians; of each revocations configuration, the best)
  *        --concurrency 1,16,128   --watches 1000,5000   --churn-tokens N
  *        --grants N (most authorization codes pre-created per issuer)
  *        --cpu-prof (a V8 profile of kubeward proxy into bench/results/)
@@ -100,7 +100,7 @@ try {
     const opts = { seconds, rounds, concurrency: numbers(values.concurrency), churnTokens: Number(values["churn-tokens"]), watches: numbers(values.watches), cases, builds };
     await suite("proxy", (scoped) => runProxySuite(scoped, id, opts, log));
   }
-  if (cases.has("revocations")) await suite("revocations", (scoped) => runRevocationsSuite(scoped, id, { seconds, build: { name: "kubeward", entry, nodeFlags: prof } }, log));
+  if (cases.has("revocations")) await suite("revocations", (scoped) => runRevocationsSuite(scoped, id, { seconds, rounds, build: { name: "kubeward", entry, nodeFlags: prof } }, log));
   if (cases.has("apiserver")) await suite("apiserver", (scoped) => runApiserverSuite(scoped, id, { seconds, concurrency: 16, builds }, log));
   if (cases.has("issuer")) await suite("issuer", (scoped) => runIssuerSuite(scoped, { seconds, concurrency: 16, grants: Number(values.grants) }, log));
 } finally {

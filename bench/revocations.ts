@@ -4,8 +4,9 @@
  * a storage holding 10,000 in force (user and group revocations, user and
  * group blocks), none of them matching the bench token, in front of the
  * fixed-response upstream. Each configuration is started, measured and
- * stopped twice, alternating (none, 10,000, none, 10,000); the better run of
- * each is reported with the ratio 10,000/none in its note (target ≥ 0.95).
+ * stopped `rounds` times, alternating (none, 10,000, none, 10,000, …); the
+ * best run of each is reported with the ratio 10,000/none in its note
+ * (target ≥ 0.95).
  */
 import { loadavg } from "node:os";
 import { systemClock } from "../src/clock.ts";
@@ -29,8 +30,8 @@ export interface RevocationsOptions {
   readonly count?: number;
   /** Connections for GET small (default 16 and 128). */
   readonly concurrency?: readonly number[];
-  /** Alternating rounds; the better of each configuration is reported (default 2). */
-  readonly rounds?: number;
+  /** Alternating rounds (--rounds); the best of each configuration is reported. */
+  readonly rounds: number;
 }
 
 const HOUR = 3_600_000;
@@ -125,11 +126,11 @@ function sampleTokens(id: Identity, sample: Sample): Array<[string, string]> {
 
 const load = () => loadavg().map((l) => l.toFixed(2)).join(" ");
 
-/** Runs the case; each configuration's better row goes to `log` at the end. */
+/** Runs the case; each configuration's best row goes to `log` at the end. */
 export async function runRevocationsSuite(env: BenchEnv, id: Identity, opts: RevocationsOptions, log: (row: Row) => void): Promise<void> {
   const count = opts.count ?? 10_000;
   const concurrency = opts.concurrency ?? [16, 128];
-  const rounds = opts.rounds ?? 2;
+  const { rounds } = opts;
   const upstream = await startFixedUpstream(env);
   const emptyDb = `${env.dir}/revocations-none.db`;
   const fullDb = `${env.dir}/revocations-${count}.db`;
@@ -180,7 +181,7 @@ export async function runRevocationsSuite(env: BenchEnv, id: Identity, opts: Rev
     for (const [v, { top, all }] of best.entries()) {
       const { load: at, ...row } = top;
       const others = all.filter((r) => r !== top);
-      const runsText = `better of ${all.length} alternating runs (${all.map((r) => r.rps?.toFixed(0)).join(", ")} req/s), load average ${at}`;
+      const runsText = `best of ${all.length} alternating runs (${all.map((r) => r.rps?.toFixed(0)).join(", ")} req/s), load average ${at}`;
       const otherErrors = others.reduce((n, r) => n + (r.errors ?? 0), 0);
       const errorsText = otherErrors > 0 ? `; ${otherErrors} errors in the other run(s)` : "";
       const ratioText = v === 0
