@@ -7,14 +7,12 @@
  */
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
-import { tmpdir } from "node:os";
+import { readFile, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { run } from "../../src/cli/run.ts";
 import { createCertificateAuthority, issueCertificate } from "../../src/pki/certificates.ts";
-import { startRecordingUpstream } from "../tools/recording-upstream.ts";
 import { fetchTrusting } from "./issuer-harness.ts";
-import { childEnv, freePort, startServe, writeServeConfig, type ServeChild } from "./serve-child.ts";
+import { freePort, serveWorkspace, writeServeConfig } from "./serve-child.ts";
 
 const b64 = (s: string) => Buffer.from(s).toString("base64");
 
@@ -26,14 +24,7 @@ async function cli(...args: string[]): Promise<{ code: number; out: string; err:
 }
 
 test("serve: revoke through the admin API with an admin token; proxy and issuer both refuse; a certificate lifts it", { timeout: 120_000 }, async (t) => {
-  const dir = await mkdtemp(join(tmpdir(), "kubeward-serve-revocation-"));
-  const upstream = await startRecordingUpstream();
-  let serve: ServeChild | undefined;
-  t.after(async () => {
-    await serve?.kill9();
-    await upstream.close();
-    await rm(dir, { recursive: true, force: true });
-  });
+  const { dir, upstream, start } = await serveWorkspace(t, "kubeward-serve-revocation-");
   const ca = await createCertificateAuthority("admin-ca");
   const adminTls = await issueCertificate(ca, { commonName: "kubeward-admin", hosts: ["127.0.0.1"], usage: "server" });
   const oncall = await issueCertificate(ca, { commonName: "oncall", usage: "client" });
@@ -43,7 +34,7 @@ test("serve: revoke through the admin API with an admin token; proxy and issuer 
   const { config, issuerUrl } = await writeServeConfig(dir, upstream, {
     revocation: { admin: { bindAddress: "127.0.0.1", securePort: Number(new URL(adminUrl).port), tlsCertFile: "admin.crt", tlsPrivateKeyFile: "admin.key", clientCAFile: "ca.crt", adminGroup: "kubeward-admins" } },
   });
-  serve = startServe(["--config", config], childEnv(dir));
+  const serve = start(["--config", config]);
   const proxyUrl = (await serve.waitFor(/kubeward serve: proxy at (https:\S+)/))[1] ?? "";
   const password = (await serve.waitFor(/Initial admin password for admin@kubeward\.local[^:]*: (\S+)/))[1] ?? "";
   const stateFetch = fetchTrusting(await readFile(join(dir, "state", "ca.crt"), "utf8"));

@@ -1,16 +1,19 @@
 /**
  * Runs `kubeward serve` as a child process for the serve tests: collects its
- * stdout, waits for a line, and kills it (SIGKILL, as a crash would); and
- * writes the files those tests give it (a kubeconfig, a serve config).
+ * stdout, waits for a line, and kills it (SIGKILL, as a crash would); gives
+ * each test a workspace that is cleaned up after it; and writes the files
+ * those tests give it (a kubeconfig, a serve config).
  */
 import { spawn, type ChildProcess } from "node:child_process";
 import { once } from "node:events";
-import { writeFile } from "node:fs/promises";
+import { mkdtemp, rm, writeFile } from "node:fs/promises";
+import { tmpdir } from "node:os";
 import { join } from "node:path";
+import type { TestContext } from "node:test";
 import { stringify } from "yaml";
 import { kubewardBin, shebangFlags } from "../tools/kubeward-bin.ts";
 import { freePort } from "../tools/free-port.ts";
-import type { RecordingUpstream } from "../tools/recording-upstream.ts";
+import { startRecordingUpstream, type RecordingUpstream } from "../tools/recording-upstream.ts";
 export { freePort };
 
 export interface ServeChild {
@@ -53,6 +56,34 @@ export function startServe(args: readonly string[], env: NodeJS.ProcessEnv): Ser
         child.kill("SIGKILL");
         await exited;
       }
+    },
+  };
+}
+
+/** A serve test's temporary directory, the recording upstream serve's proxy fronts, and the serve processes started there. */
+export interface ServeWorkspace {
+  readonly dir: string;
+  readonly upstream: RecordingUpstream;
+  /** startServe with `env` (default: childEnv(dir)); the process is killed after the test if still running. */
+  start(args: readonly string[], env?: NodeJS.ProcessEnv): ServeChild;
+}
+
+/** Creates a workspace (`prefix` names its directory) that `t` tears down after the test: serve processes killed, upstream closed, directory removed. */
+export async function serveWorkspace(t: TestContext, prefix: string): Promise<ServeWorkspace> {
+  const dir = await mkdtemp(join(tmpdir(), prefix));
+  const upstream = await startRecordingUpstream();
+  const children: ServeChild[] = [];
+  t.after(async () => {
+    for (const c of children) await c.kill9();
+    await upstream.close();
+    await rm(dir, { recursive: true, force: true });
+  });
+  return {
+    dir, upstream,
+    start(args, env = childEnv(dir)) {
+      const child = startServe(args, env);
+      children.push(child);
+      return child;
     },
   };
 }

@@ -6,12 +6,10 @@
  */
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { mkdtemp, readFile, rm } from "node:fs/promises";
-import { tmpdir } from "node:os";
+import { readFile } from "node:fs/promises";
 import { join } from "node:path";
-import { startRecordingUpstream } from "../tools/recording-upstream.ts";
 import { fetchTrusting } from "./issuer-harness.ts";
-import { childEnv, startServe, writeServeConfig, type ServeChild } from "./serve-child.ts";
+import { serveWorkspace, writeServeConfig } from "./serve-child.ts";
 
 const READY = /kubeward serve: proxy at (https:\S+)/;
 const PASSWORD = /Initial admin password for admin@kubeward\.local[^:]*: (\S+)/;
@@ -44,17 +42,9 @@ async function kids(fetch: typeof globalThis.fetch, issuerUrl: string): Promise<
 }
 
 test("tokens from the embedded issuer pass the proxy; a kill -9 and restart lose no key, certificate or refresh token", { timeout: 120_000 }, async (t) => {
-  const dir = await mkdtemp(join(tmpdir(), "kubeward-serve-"));
-  const upstream = await startRecordingUpstream();
-  const children: ServeChild[] = [];
-  t.after(async () => {
-    for (const c of children) await c.kill9();
-    await upstream.close();
-    await rm(dir, { recursive: true, force: true });
-  });
+  const { dir, upstream, start } = await serveWorkspace(t, "kubeward-serve-");
   const { config, issuerUrl } = await writeServeConfig(dir, upstream);
-  const first = startServe(["--config", config], childEnv(dir));
-  children.push(first);
+  const first = start(["--config", config]);
   const proxyUrl = (await first.waitFor(READY))[1] ?? "";
   const password = (await first.waitFor(PASSWORD))[1] ?? "";
   const state = join(dir, "state");
@@ -70,8 +60,7 @@ test("tokens from the embedded issuer pass the proxy; a kill -9 and restart lose
   const before = { kids: await kids(fetch, issuerUrl), files: await Promise.all(["ca.crt", "issuer.crt", "proxy.crt"].map((f) => readFile(join(state, f), "utf8"))) };
   await first.kill9();
 
-  const second = startServe(["--config", config], childEnv(dir));
-  children.push(second);
+  const second = start(["--config", config]);
   assert.equal((await second.waitFor(READY))[1], proxyUrl);
   assert.doesNotMatch(second.stdout(), /password/i, "the admin password is shown on the first start only");
   assert.deepEqual(await Promise.all(["ca.crt", "issuer.crt", "proxy.crt"].map((f) => readFile(join(state, f), "utf8"))), before.files);

@@ -8,15 +8,13 @@ import { test } from "node:test";
 import assert from "node:assert/strict";
 import { execFile, spawn } from "node:child_process";
 import { once } from "node:events";
-import { mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
-import { tmpdir } from "node:os";
+import { readFile, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { promisify } from "node:util";
 import { parse } from "yaml";
-import { startRecordingUpstream } from "../tools/recording-upstream.ts";
 import { formDriver, type Landing } from "./issuer-browserless.ts";
 import { fetchTrusting } from "./issuer-harness.ts";
-import { childEnv, startServe, upstreamKubeconfig, type ServeChild } from "./serve-child.ts";
+import { childEnv, serveWorkspace, upstreamKubeconfig } from "./serve-child.ts";
 import { kubewardBin } from "../tools/kubeward-bin.ts";
 
 function form(page: Landing, pick: (fields: Record<string, string>) => boolean): { action: string; fields: Record<string, string> } {
@@ -37,17 +35,9 @@ async function waitText(read: () => string, pattern: RegExp, timeoutMs = 20_000)
 }
 
 test("zero-config serve: the printed kubeconfig command and kubeward login give a token the proxy maps to the admin", { timeout: 120_000 }, async (t) => {
-  const home = await mkdtemp(join(tmpdir(), "kubeward-readme-"));
-  const upstream = await startRecordingUpstream();
-  const children: ServeChild[] = [];
-  t.after(async () => {
-    for (const c of children) await c.kill9();
-    await upstream.close();
-    await rm(home, { recursive: true, force: true });
-  });
+  const { dir: home, upstream, start } = await serveWorkspace(t, "kubeward-readme-");
   await writeFile(join(home, "cluster.kubeconfig"), upstreamKubeconfig(upstream));
-  const serve = startServe([], childEnv(home, { KUBECONFIG: join(home, "cluster.kubeconfig") }));
-  children.push(serve);
+  const serve = start([], childEnv(home, { KUBECONFIG: join(home, "cluster.kubeconfig") }));
   const command = (await serve.waitFor(/ kubeconfig ((?:[^\n]*\\\n)*[^\n]*)/))[1] ?? "";
   const password = (await serve.waitFor(/Initial admin password[^\n]*: (\S+)/))[1] ?? "";
   const issuerUrl = (await serve.waitFor(/issuer at (https:\S+)/))[1] ?? "";

@@ -9,13 +9,11 @@
  * 1,000 connections grew it by as little as 1.8 MB.
  */
 import { test } from "node:test";
-import { mkdtemp, readFile, rm } from "node:fs/promises";
-import { tmpdir } from "node:os";
+import { readFile } from "node:fs/promises";
 import { join } from "node:path";
 import { connect, type TLSSocket } from "node:tls";
 import { assertOldGenerationGivenBack, oldGenerationMb } from "../tools/old-generation.ts";
-import { startRecordingUpstream } from "../tools/recording-upstream.ts";
-import { childEnv, freePort, startServe, writeServeConfig, type ServeChild } from "./serve-child.ts";
+import { freePort, serveWorkspace, writeServeConfig } from "./serve-child.ts";
 
 const READY = /kubeward serve: proxy at (https:\S+)/;
 const CONNECTIONS = 2000;
@@ -44,19 +42,11 @@ async function openConnections(issuerUrl: string, ca: string): Promise<TLSSocket
 }
 
 test(`the old generation ${CONNECTIONS} issuer connections grew is given back within 20 s of their closing`, { timeout: 120_000 }, async (t) => {
-  const dir = await mkdtemp(join(tmpdir(), "kubeward-serve-memory-"));
-  const upstream = await startRecordingUpstream();
-  let child: ServeChild | undefined;
-  t.after(async () => {
-    await child?.kill9();
-    await upstream.close();
-    await rm(dir, { recursive: true, force: true });
-  });
+  const { dir, upstream, start } = await serveWorkspace(t, "kubeward-serve-memory-");
   const metricsPort = await freePort();
   const metricsUrl = `http://127.0.0.1:${metricsPort}/metrics`;
   const { config, issuerUrl } = await writeServeConfig(dir, upstream, { metricsServingAddress: `127.0.0.1:${metricsPort}` });
-  child = startServe(["--config", config], childEnv(dir));
-  await child.waitFor(READY);
+  await start(["--config", config]).waitFor(READY);
 
   const before = await oldGenerationMb(metricsUrl);
   const sockets = await openConnections(issuerUrl, await readFile(join(dir, "state", "ca.crt"), "utf8"));
