@@ -19,14 +19,19 @@ function newestUnder(dir: string): number {
 }
 
 /**
- * The Node flags in an entry's shebang (`#!/usr/bin/env -S node --flag …`),
- * which the installed executable, the image and the systemd unit run with:
- * a test or benchmark that starts the entry with `node` passes them too, so
- * it runs kubeward as users do.
+ * The Node flags in an entry's shebang (`#!/usr/bin/env -S node --flag …`, or
+ * none with `#!/usr/bin/env node`), which the installed executable, the image
+ * and the systemd unit run with: a test or benchmark that starts the entry
+ * with `node` passes them too, so it runs kubeward as users do. Any other
+ * first line throws: read as "no flags", it would quietly run kubeward
+ * unlike its users.
  */
 export function shebangFlags(entry: string): string[] {
   const first = readFileSync(entry, "utf8").split("\n", 1)[0] ?? "";
-  return /^#!\/usr\/bin\/env -S node (.*)$/.exec(first)?.[1]?.split(" ").filter((f) => f !== "") ?? [];
+  if (first === "#!/usr/bin/env node") return [];
+  const flags = /^#!\/usr\/bin\/env -S node((?: --[a-z0-9-]+(?:=\S+)?)+)$/.exec(first)?.[1];
+  if (flags === undefined) throw new Error(`${entry}: the first line is not a node shebang with --flags: ${first}`);
+  return flags.trim().split(" ");
 }
 
 let checked = false;
