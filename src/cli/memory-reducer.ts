@@ -5,7 +5,7 @@
  * V8 runs a memory-reducing garbage collection (which also shrinks the young
  * generation and returns freed pages) when the program's allocation rate has
  * fallen, judged on three heaps: young, old and the C++ heap (cppgc). Since
- * V8 13.1, the first V8 in a Node major with 24, the C++ heap's rate is
+ * V8 13.1 (Node 24 ships 13.6; Node 22 had 12.4), the C++ heap's rate is
  * exactly 0 B/ms in a program that has never allocated there, and V8 reads 0
  * as the highest rate there is (`Memory reducer: high alloc` on every check
  * under `--trace-memory-reducer`), so the reducing collection comes only from
