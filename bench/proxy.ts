@@ -15,6 +15,7 @@ import {
   goOidcProxyBinary, kubeOidcProxyBinary, startFixedUpstream, startGoOidcProxy, startKubeOidcProxy, startKubeward,
   type KubewardBuild, type OidcSettings, type Target, type Upstream,
 } from "./lib/targets.ts";
+import { runH2load } from "./lib/h2load.ts";
 import { runWrk } from "./lib/wrk.ts";
 
 /** What to run; see bench/main.ts for the flags. */
@@ -86,8 +87,23 @@ function progress(row: Row, round: number): void {
   console.log(`    round ${round} | ${rowLine(row)}`);
 }
 
-async function warmUp(targets: readonly Target[], token: string): Promise<void> {
-  for (const t of targets) await runWrk({ url: `${t.url}${SMALL_PATH}`, connections: 16, seconds: 2, auth: { token } });
+/** Seconds of each warm-up load per target. */
+const WARM_UP_SECONDS = 5;
+
+/**
+ * Brings every target to the state a long-running proxy serves in before the
+ * first measured case: GET and LIST over HTTP/1.1 and GET over HTTP/2, each
+ * at 16 connections or streams for WARM_UP_SECONDS. V8 keeps compiling
+ * kubeward's request path for about 15 s of load (a fresh process after 2 s
+ * of warm-up served GET at one connection at 2,230 req/s in its next 4 s,
+ * 2,600–3,200 from 12 s on); the Go peers get the same load.
+ */
+async function warmUp(env: BenchEnv, targets: readonly Target[], token: string): Promise<void> {
+  for (const t of targets) {
+    for (const path of [SMALL_PATH, LIST_PATH]) await runWrk({ url: `${t.url}${path}`, connections: 16, seconds: WARM_UP_SECONDS, auth: { token } });
+    const logFile = join(env.dir, `warm-up-${t.name.replace("+", "-")}.log`);
+    await runH2load({ url: `${t.url}${SMALL_PATH}`, streams: 16, seconds: WARM_UP_SECONDS, token, logFile });
+  }
 }
 
 async function churn(env: BenchEnv, id: Identity, targets: readonly Target[], opts: ProxyOptions, log: (row: Row) => void): Promise<void> {
@@ -106,7 +122,7 @@ export async function runProxySuite(env: BenchEnv, id: Identity, opts: ProxyOpti
   const targets: Target[] = [upstream, ...proxies];
   await sleep(IDLE_SETTLE_MS);
   for (const t of targets) log(withNote(idleRow("proxy", "idle 15 s after start", t), t.name === "direct" ? "the upstream process" : ""));
-  await warmUp(targets, id.token);
+  await warmUp(env, targets, id.token);
   const auth = { token: id.token };
   if (opts.cases.has("proxy")) {
     const rounds = (measureOnce: (t: Target) => Promise<Row>) => inRounds(targets, opts.rounds, measureOnce, progress);
