@@ -87,6 +87,7 @@ async function suite(name: string, run: (scoped: BenchEnv) => Promise<void>): Pr
   } catch (error) {
     failed = true;
     console.error(`bench: the ${name} suite failed: ${(error as Error).stack ?? String(error)}`);
+    for (const exit of scoped.exited()) console.error(`bench: ${exit}`);
   } finally {
     await scoped.stop();
   }

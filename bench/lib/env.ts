@@ -33,6 +33,8 @@ export interface BenchEnv {
   onStop(step: () => Promise<void> | void): void;
   /** The same workspace, with its own children and cleanup steps: its stop() ends only those. */
   scope(): BenchEnv;
+  /** This scope's children that ended before stop(), each with how it exited and the end of its log (for a suite's failure). */
+  exited(): string[];
   stop(): Promise<void>;
 }
 
@@ -59,13 +61,19 @@ export async function createBenchEnv(): Promise<BenchEnv> {
   const files = { dir, caPem: ca.certPem, caFile: file("ca.pem", ca.certPem), certFile: file("serving.pem", leaf.certPem), keyFile: file("serving.key", leaf.keyPem), file };
   const scope = (onEnd: () => void): BenchEnv => {
     const steps: Array<() => Promise<void> | void> = [];
+    const ended: string[] = [];
+    let stopping = false;
     return {
       ...files,
       spawn(name, bin, args) {
         const child = startProcess(name, bin, args, dir);
         steps.push(() => child.stop(3000));
+        void child.exited.then((how) => {
+          if (!stopping) ended.push(`${name} (pid ${child.pid}) exited (${how}); the end of its log:\n${readLog(child.logFile)}`);
+        });
         return child;
       },
+      exited: () => [...ended],
       onStop: (step) => void steps.push(step),
       scope() {
         const inner = scope(() => undefined);
@@ -73,6 +81,7 @@ export async function createBenchEnv(): Promise<BenchEnv> {
         return inner;
       },
       async stop() {
+        stopping = true;
         for (const step of steps.reverse()) await Promise.resolve().then(step).catch(() => undefined);
         steps.length = 0;
         onEnd();
