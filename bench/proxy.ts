@@ -8,7 +8,7 @@ import { writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { startTestIssuer, type TestIssuer } from "../test/tools/test-issuer.ts";
 import { setTimeout as sleep } from "node:timers/promises";
-import { h2loadRow, IDLE_SETTLE_MS, idleRow, inRounds, watchRow, withNote, wrkRow } from "./lib/cases.ts";
+import { h2loadLogFile, h2loadRow, IDLE_SETTLE_MS, idleRow, inRounds, watchRow, withNote, wrkRow } from "./lib/cases.ts";
 import type { BenchEnv } from "./lib/env.ts";
 import { rowLine, type Row } from "./lib/report.ts";
 import {
@@ -101,8 +101,7 @@ const WARM_UP_SECONDS = 5;
 async function warmUp(env: BenchEnv, targets: readonly Target[], token: string): Promise<void> {
   for (const t of targets) {
     for (const path of [SMALL_PATH, LIST_PATH]) await runWrk({ url: `${t.url}${path}`, connections: 16, seconds: WARM_UP_SECONDS, auth: { token } });
-    const logFile = join(env.dir, `warm-up-${t.name.replace("+", "-")}.log`);
-    await runH2load({ url: `${t.url}${SMALL_PATH}`, streams: 16, seconds: WARM_UP_SECONDS, token, logFile });
+    await runH2load({ url: `${t.url}${SMALL_PATH}`, streams: 16, seconds: WARM_UP_SECONDS, token, logFile: h2loadLogFile(env, t) });
   }
 }
 

@@ -35,9 +35,14 @@ export async function wrkRow(suite: Row["suite"], name: string, target: Target, 
   }, stealText(stealPct));
 }
 
+/** Where h2load writes its per-request log for `target` (one run at a time; runH2load removes it). */
+export function h2loadLogFile(env: BenchEnv, target: Target): string {
+  return join(env.dir, `h2load-${target.name.replace("+", "-")}.log`);
+}
+
 /** Runs h2load (one HTTP/2 connection, `streams` concurrent streams) against `target` and returns the row. */
 export async function h2loadRow(env: BenchEnv, name: string, target: Target, path: string, run: { streams: number; seconds: number; token: string }): Promise<Row> {
-  const logFile = join(env.dir, `h2load-${target.name.replace("+", "-")}.log`);
+  const logFile = h2loadLogFile(env, target);
   try {
     const { result, cpuS, peakRssMb: peak, stealPct } = await measure(target.pid, () => runH2load({ ...run, url: `${target.url}${path}`, logFile }));
     return withNote({
