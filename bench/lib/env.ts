@@ -5,7 +5,7 @@
  * Each suite runs in a scope() of it, so what one suite started (a cluster,
  * its proxies) is stopped before the next suite measures.
  */
-import { mkdtempSync, rmSync, writeFileSync, readFileSync } from "node:fs";
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -69,7 +69,7 @@ export async function createBenchEnv(): Promise<BenchEnv> {
         const child = startProcess(name, bin, args, dir);
         steps.push(() => child.stop(3000));
         void child.exited.then((how) => {
-          if (!stopping) ended.push(`${name} (pid ${child.pid}) exited (${how}); the end of its log:\n${readLog(child.logFile)}`);
+          if (!stopping) ended.push(`${name} (pid ${child.pid}) exited (${how}); the end of its log:\n${child.tail(20)}`);
         });
         return child;
       },
@@ -100,14 +100,6 @@ export async function waitFor(what: string, probe: () => Promise<boolean>, timeo
     if (await probe().catch(() => false)) return;
     await new Promise((r) => setTimeout(r, 200));
   }
-  const log = child === undefined ? "" : `\n--- ${child.logFile}\n${readLog(child.logFile)}`;
+  const log = child === undefined ? "" : `\n--- ${child.logFile}\n${child.tail(20)}`;
   throw new Error(`${what} not ready after ${timeoutMs} ms${log}`);
-}
-
-function readLog(path: string): string {
-  try {
-    return readFileSync(path, "utf8").split("\n").slice(-20).join("\n");
-  } catch {
-    return "(no log)";
-  }
 }
