@@ -92,14 +92,21 @@ async function startSetting(setting: Setting): Promise<{ server: string; proxy: 
   const authConfig = join(dir, "authentication-config.yaml");
   writeFileSync(ca, issuer.caPem);
   if (setting.authenticationConfiguration) writeFileSync(authConfig, JSON.stringify(setting.authenticationConfiguration(issuer)));
-  const [apiserver, proxy] = await Promise.all([
-    cluster.startApiserver(setting.apiserverArgs(issuer, ca, authConfig)),
-    startProxy(cluster, {
+  // One after the other: started together, both could take the same free port
+  // (CI saw the proxy fail with EADDRINUSE on the extra kube-apiserver's port).
+  const apiserver = await cluster.startApiserver(setting.apiserverArgs(issuer, ca, authConfig));
+  let proxy: RunningProxy;
+  try {
+    proxy = await startProxy(cluster, {
       issuerUrl: issuer.url, clientId: issuer.audience, issuerCaPem: issuer.caPem,
       ...(setting.proxyArgs ? { args: setting.proxyArgs } : {}),
       ...(setting.proxyConfig ? { configIssuer: setting.proxyConfig(issuer) } : {}),
-    }),
-  ]);
+    });
+  } catch (error) {
+    // Left running, the kube-apiserver would keep this test file alive until CI's time limit.
+    await apiserver.stop();
+    throw error;
+  }
   return { server: apiserver.server, proxy, stop: async () => void (await Promise.all([apiserver.stop(), proxy.stop()])) };
 }
 
