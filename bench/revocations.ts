@@ -26,10 +26,6 @@ export interface RevocationsOptions {
   readonly seconds: number;
   /** This checkout's kubeward (a baseline is not run in this case). */
   readonly build: KubewardBuild;
-  /** Rules in force in the loaded configuration (default 10,000). */
-  readonly count?: number;
-  /** Connections for GET small (default 16 and 128). */
-  readonly concurrency?: readonly number[];
   /** Alternating rounds (--rounds); the best of each configuration is reported. */
   readonly rounds: number;
 }
@@ -37,6 +33,10 @@ export interface RevocationsOptions {
 const HOUR = 3_600_000;
 const MAX_TOKEN_AGE_MS = 24 * HOUR;
 const TARGET = 0.95;
+/** Rules in force in the loaded configuration. */
+const COUNT = 10_000;
+/** Connections for GET small. */
+const CONCURRENCY = [16, 128] as const;
 
 /** One configuration: a name, its storage and the config file naming it. */
 interface Variant {
@@ -128,28 +128,26 @@ const load = () => loadavg().map((l) => l.toFixed(2)).join(" ");
 
 /** Runs the case; each configuration's best row goes to `log` at the end. */
 export async function runRevocationsSuite(env: BenchEnv, id: Identity, opts: RevocationsOptions, log: (row: Row) => void): Promise<void> {
-  const count = opts.count ?? 10_000;
-  const concurrency = opts.concurrency ?? [16, 128];
   const { rounds } = opts;
   const upstream = await startFixedUpstream(env);
   const emptyDb = `${env.dir}/revocations-none.db`;
-  const fullDb = `${env.dir}/revocations-${count}.db`;
+  const fullDb = `${env.dir}/revocations-${COUNT}.db`;
   await createEmpty(emptyDb);
   const seeding = Date.now();
-  const sample = await seed(fullDb, count);
+  const sample = await seed(fullDb, COUNT);
   const seededS = (Date.now() - seeding) / 1000;
-  const countText = count.toLocaleString("en-US");
+  const countText = COUNT.toLocaleString("en-US");
   console.log(`  revocations: seeded ${countText} rules in force in sqlite in ${seededS.toFixed(1)} s; load average ${load()}`);
   const section = (file: string) => JSON.stringify({ revocation: { sqliteFile: file } });
   const variants: Variant[] = [
     { name: "0 revocations", config: env.file("revocations-none.yaml", section(emptyDb)) },
-    { name: `${countText} revocations`, config: env.file(`revocations-${count}.yaml`, section(fullDb)) },
+    { name: `${countText} revocations`, config: env.file(`revocations-${COUNT}.yaml`, section(fullDb)) },
   ];
   const samples = sampleTokens(id, sample);
   const runs = new Map<string, Array<Row & { load: string }>>();
   for (let round = 1; round <= rounds; round++) {
     for (const [v, variant] of variants.entries()) {
-      const target = await startKubewardWith(env, opts.build, id, upstream, variant.config, `${v === 0 ? "none" : count}-round${round}`);
+      const target = await startKubewardWith(env, opts.build, id, upstream, variant.config, `${v === 0 ? "none" : COUNT}-round${round}`);
       try {
         const expected = v === 0 ? 200 : 401;
         for (const [who, token] of samples) {
@@ -157,7 +155,7 @@ export async function runRevocationsSuite(env: BenchEnv, id: Identity, opts: Rev
           if (status !== expected) throw new Error(`revocations (${variant.name}): a token of the ${who} got ${status}, not ${expected}`);
         }
         await runWrk({ url: `${target.url}${SMALL_PATH}`, connections: 16, seconds: 2, auth: { token: id.token } });
-        for (const c of concurrency) {
+        for (const c of CONCURRENCY) {
           const at = load();
           const row = await wrkRow("proxy", `revocations: GET small, c=${c}`, { ...target, name: variant.name }, SMALL_PATH, { connections: c, seconds: opts.seconds, auth: { token: id.token } });
           console.log(`  revocations | round ${round} | ${variant.name} | c=${c}: ${row.rps?.toFixed(0)} req/s p50 ${row.p50Ms?.toFixed(2)} ms p99 ${row.p99Ms?.toFixed(2)} ms, errors ${row.errors}, load average ${at}`);
@@ -169,7 +167,7 @@ export async function runRevocationsSuite(env: BenchEnv, id: Identity, opts: Rev
       }
     }
   }
-  for (const c of concurrency) {
+  for (const c of CONCURRENCY) {
     const best = variants.map((_, v) => {
       const all = runs.get(`${v} ${c}`) ?? [];
       const top = all.reduce((a, b) => ((b.rps ?? 0) > (a.rps ?? 0) ? b : a));
