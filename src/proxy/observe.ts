@@ -2,6 +2,11 @@
  * Per-request metrics and the one log line per request. Labels come from
  * closed sets (verb, class, status code); the log line is built from the
  * allowlist in src/log/logger.ts, so no token or header reaches it.
+ *
+ * A finished request is counted and logged after the event-loop turn that
+ * finished it: Node sends HTTP/2 frames from a native immediate, after the
+ * turn's JavaScript, so a line written at once went out before the
+ * response it describes.
  */
 import type { Clock } from "../clock.ts";
 import type { Logger } from "../log/logger.ts";
@@ -15,7 +20,7 @@ export interface Observation {
   setUser(username: string): void;
   /** Counts the request as an open long-running one until it finishes. */
   startLongRunning(): void;
-  /** Ends the observation once: counts, times and logs it. */
+  /** Ends the observation once: times it now, counts and logs it when the turn ends. */
   finish(code: number, reason?: string): void;
 }
 
@@ -42,6 +47,9 @@ class RequestObservation implements Observation {
   private user: string | undefined;
   private longRunning = false;
   private finished = false;
+  private code = 0;
+  private reason: string | undefined;
+  private durationMs = 0;
 
   constructor(deps: ObserveDeps, info: RequestInfo, method: string, remote: string, upgrade: boolean) {
     this.deps = deps;
@@ -63,19 +71,46 @@ class RequestObservation implements Observation {
     this.deps.metrics.longRunning.inc({ class: this.info.class });
   }
 
+  /** Times the request now; it is counted and logged when the turn ends (see the top of this file). */
   finish(code: number, reason?: string): void {
     if (this.finished) return;
     this.finished = true;
-    const { clock, logger, metrics } = this.deps;
-    const { info } = this;
-    const durationMs = clock.now() - this.started;
+    this.durationMs = this.deps.clock.now() - this.started;
+    this.code = code;
+    this.reason = reason;
+    recordAfterThisTurn(this);
+  }
+
+  /** Counts and logs the finished request. */
+  record(): void {
+    const { logger, metrics } = this.deps;
+    const { info, code, durationMs } = this;
     metrics.inFlight.dec();
     metrics.requests.inc({ verb: info.verb, class: info.class, code: String(code) });
     if (this.longRunning) metrics.longRunning.dec({ class: info.class });
     else if (!info.longRunning) metrics.requestDuration.observe({ verb: info.verb, class: info.class }, durationMs / 1000);
     requestLogger(logger).info(requestLogEntry({
       method: this.method, path: info.path, verb: info.verb, class: info.class, code, durationMs,
-      user: this.user, reason, remote: this.remote, upgrade: this.upgrade,
+      user: this.user, reason: this.reason, remote: this.remote, upgrade: this.upgrade,
     }), "request");
   }
+}
+
+/** Requests finished in this turn, recorded by one immediate; a process "exit" listener records any left. */
+let finishedThisTurn: RequestObservation[] = [];
+let exitHooked = false;
+
+function recordAfterThisTurn(obs: RequestObservation): void {
+  if (finishedThisTurn.length === 0) setImmediate(recordFinished);
+  if (!exitHooked) {
+    exitHooked = true;
+    process.once("exit", recordFinished);
+  }
+  finishedThisTurn.push(obs);
+}
+
+function recordFinished(): void {
+  const batch = finishedThisTurn;
+  finishedThisTurn = [];
+  for (const obs of batch) obs.record();
 }

@@ -5,6 +5,9 @@ import { requestInfo } from "../../../src/proxy/stages/request-info.ts";
 import { createLogger } from "../../../src/log/logger.ts";
 import { Metrics } from "../../../src/metrics/metrics.ts";
 
+/** Waits out the event-loop turn, after which finished requests are counted and logged. */
+const nextTurn = () => new Promise((resolve) => setImmediate(resolve));
+
 function setup() {
   const lines: string[] = [];
   const logger = createLogger({ level: "info", destination: { write: (s: string) => { lines.push(s); } } });
@@ -20,6 +23,7 @@ test("a finished request is counted, timed and logged once with allowlisted fiel
   clock.tick(250);
   obs.finish(200);
   obs.finish(500);
+  await nextTurn();
   assert.equal(lines.length, 1);
   const line = JSON.parse(lines[0] as string);
   assert.deepEqual(Object.keys(line).filter((k) => !["level", "time", "service", "msg"].includes(k)).sort(),
@@ -37,6 +41,24 @@ test("long-running requests are counted while open and left out of the latency h
   obs.startLongRunning();
   assert.match(await metrics.registry.getSingleMetricAsString("kubeward_proxy_long_running_requests"), /class="resource"\} 1/);
   obs.finish(200);
+  await nextTurn();
   assert.match(await metrics.registry.getSingleMetricAsString("kubeward_proxy_long_running_requests"), /class="resource"\} 0/);
+  assert.match(await metrics.registry.getSingleMetricAsString("kubeward_proxy_requests_total"), /code="200"\} 1/);
   assert.doesNotMatch(await metrics.registry.getSingleMetricAsString("kubeward_proxy_request_duration_seconds"), /_count\{/);
+});
+
+test("requests are counted and logged at the end of the turn that finished them, in order, timed when they finished", async () => {
+  const { lines, metrics, clock, logger } = setup();
+  const first = observe({ clock, logger, metrics }, requestInfo("GET", "/api/v1/namespaces/a/pods/x", false), "GET", "", false);
+  const second = observe({ clock, logger, metrics }, requestInfo("GET", "/api/v1/namespaces/a/pods/y", false), "GET", "", false);
+  clock.tick(30);
+  first.finish(200);
+  clock.tick(20);
+  second.finish(404);
+  assert.equal(lines.length, 0, "nothing written in the turn that finished them (an HTTP/2 response leaves after it)");
+  assert.doesNotMatch(await metrics.registry.getSingleMetricAsString("kubeward_proxy_requests_total"), /code=/);
+  await nextTurn();
+  assert.deepEqual(lines.map((l) => JSON.parse(l)).map((l) => [l.path, l.code, l.durationMs]),
+    [["/api/v1/namespaces/a/pods/x", 200, 30], ["/api/v1/namespaces/a/pods/y", 404, 50]]);
+  assert.match(await metrics.registry.getSingleMetricAsString("kubeward_proxy_requests_in_flight"), / 0$/m);
 });
