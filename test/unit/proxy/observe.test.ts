@@ -1,5 +1,9 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
+import { execFile } from "node:child_process";
+import { pathToFileURL } from "node:url";
+import { join } from "node:path";
+import { promisify } from "node:util";
 import { observe } from "../../../src/proxy/observe.ts";
 import { requestInfo } from "../../../src/proxy/stages/request-info.ts";
 import { createLogger } from "../../../src/log/logger.ts";
@@ -61,4 +65,20 @@ test("requests are counted and logged at the end of the turn that finished them,
   assert.deepEqual(lines.map((l) => JSON.parse(l)).map((l) => [l.path, l.code, l.durationMs]),
     [["/api/v1/namespaces/a/pods/x", 200, 30], ["/api/v1/namespaces/a/pods/y", 404, 50]]);
   assert.match(await metrics.registry.getSingleMetricAsString("kubeward_proxy_requests_in_flight"), / 0$/m);
+});
+
+test("a process that exits in the turn that finished a request still writes its line", async () => {
+  const src = (file: string) => pathToFileURL(join(import.meta.dirname, "../../../src", file)).href;
+  const program = `
+    import { observe } from "${src("proxy/observe.ts")}";
+    import { requestInfo } from "${src("proxy/stages/request-info.ts")}";
+    import { createLogger } from "${src("log/logger.ts")}";
+    import { Metrics } from "${src("metrics/metrics.ts")}";
+    const obs = observe({ clock: { now: () => 0 }, logger: createLogger({ level: "info" }), metrics: new Metrics() },
+      requestInfo("GET", "/api/v1/pods", false), "GET", "", false);
+    obs.finish(200);
+    process.exit(0);`;
+  const { stdout } = await promisify(execFile)(process.execPath, ["--input-type=module", "-e", program], { timeout: 60_000 });
+  const lines = stdout.trim().split("\n").map((l) => JSON.parse(l));
+  assert.deepEqual(lines.map((l) => [l.msg, l.path, l.code]), [["request", "/api/v1/pods", 200]]);
 });
