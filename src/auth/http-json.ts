@@ -9,7 +9,8 @@
  * resident memory at start, measured).
  */
 import { Agent, request as httpsRequest } from "node:https";
-import { request as httpRequest, type IncomingMessage } from "node:http";
+import type { IncomingMessage } from "node:http";
+import { request as httpRequest } from "../node-http.ts";
 
 /** Fetches and parses a JSON document; rejects on transport errors, non-2xx, oversize or bad JSON. */
 export type JsonGetter = (url: string, signal: AbortSignal) => Promise<unknown>;

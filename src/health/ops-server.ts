@@ -3,7 +3,8 @@
  * config.metricsListen serves /metrics, /healthz and /readyz;
  * config.readinessProbePort serves /ready (and /healthz, /readyz).
  */
-import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
+import type { IncomingMessage, Server, ServerResponse } from "node:http";
+import { createServer } from "../node-http.ts";
 import type { AddressInfo } from "node:net";
 import type { ProxyConfig } from "../config/types.ts";
 import type { Logger } from "../log/logger.ts";

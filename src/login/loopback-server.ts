@@ -3,7 +3,8 @@
  * address that is free, waits for the issuer to send the browser back with a
  * code (or an error), and shows the browser a short page with the outcome.
  */
-import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
+import type { IncomingMessage, Server, ServerResponse } from "node:http";
+import { createServer } from "../node-http.ts";
 import { once } from "node:events";
 import type { AddressInfo } from "node:net";
 import { ConfigError } from "../config/errors.ts";

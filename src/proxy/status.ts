@@ -3,7 +3,7 @@
  * (metav1.Status) and is written, to an HTTP response or to a raw socket.
  */
 import type { Duplex } from "node:stream";
-import { STATUS_CODES } from "node:http";
+import { STATUS_CODES } from "../node-http.ts";
 import { KubewardError, type ErrorCode } from "../errors.ts";
 
 /** metav1.StatusDetails, as far as kubeward fills it. */

@@ -8,7 +8,7 @@ import { request } from "node:https";
 import type { IncomingMessage } from "node:http";
 import type { Duplex } from "node:stream";
 import type { Socket } from "node:net";
-import { STATUS_CODES } from "node:http";
+import { STATUS_CODES } from "../node-http.ts";
 import { HOP_BY_HOP } from "./headers.ts";
 import { upstreamFailure, type Upstream, type UpstreamErrorKind } from "./upstream.ts";
 import type { KubewardError } from "../errors.ts";
