@@ -19,8 +19,10 @@ export interface DrainTracker {
   beginRequest(socket: Socket): () => void;
   /** Tracks a request that is not long-running; drain waits for it. */
   trackPlain(done: Promise<unknown>): void;
-  /** Tracks a streaming response; `end` ends it cleanly. Returns the untrack function. */
-  trackStream(end: () => void): () => void;
+  /** Tracks a streaming response; `end` ends it cleanly. */
+  trackStream(end: () => void): void;
+  /** Stops tracking the response `end` ends (no untrack closure for each open watch to keep). */
+  untrackStream(end: () => void): void;
   /** Tracks an upgraded socket (moved off HTTP). */
   trackUpgraded(socket: Duplex): void;
   /** Drains: idle connections close, streams end, plain requests get up to `graceMs`, then everything is cut. */
@@ -78,9 +80,12 @@ class Tracker implements DrainTracker {
     void settled.then(() => this.#plain.delete(settled));
   }
 
-  trackStream(end: () => void): () => void {
+  trackStream(end: () => void): void {
     this.#streams.add(end);
-    return () => { this.#streams.delete(end); };
+  }
+
+  untrackStream(end: () => void): void {
+    this.#streams.delete(end);
   }
 
   trackUpgraded(socket: Duplex): void {

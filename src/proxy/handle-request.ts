@@ -15,7 +15,7 @@ import { forgetToken } from "./stages/authenticate.ts";
 import { observe, type Observation } from "./observe.ts";
 import { sendStatus, toStatus, type StatusResponse } from "./status.ts";
 import { checkTarget, requestInfo } from "./stages/request-info.ts";
-import { forward, type ClientResponse, type ForwardOutcome } from "./stages/forward.ts";
+import { forward, type ClientResponse, type Relay } from "./stages/forward.ts";
 import type { Subject } from "../revocation/index.ts";
 import { trackConnection } from "./stages/revocation.ts";
 
@@ -57,14 +57,17 @@ function handle(ctx: HandlerContext, call: Call, res: Response): Promise<void> {
   const obs = observe(ctx, info, call.method, call.remote, false);
   // An HTTP/1.1 connection is closed by the drain once its requests are done; HTTP/2 sessions get a GOAWAY.
   if (call.req !== undefined) res.on("close", ctx.drain.beginRequest(call.req.socket as Socket));
-  const work = open(ctx, call, res, info.longRunning, obs).then((opened) => opened && follow(ctx, opened, res, info.longRunning, obs));
-  if (!info.longRunning) ctx.drain.trackPlain(work);
+  if (info.longRunning) {
+    return open(ctx, call, res, true, obs).then((opened) => { if (opened !== undefined) follow(ctx, opened, res, true, obs, nothing); });
+  }
+  const work = open(ctx, call, res, false, obs).then((opened) => opened && new Promise<void>((ended) => follow(ctx, opened, res, false, obs, ended)));
+  ctx.drain.trackPlain(work);
   return work;
 }
 
 /** A response being relayed, and whose request it is. */
 interface Opened {
-  readonly outcome: Extract<ForwardOutcome, { kind: "responded" }>;
+  readonly relay: Relay;
   readonly subject: Subject;
 }
 
@@ -83,7 +86,7 @@ async function open(ctx: HandlerContext, call: Call, res: Response, longRunning:
     const { headers, subject } = await identityStages(ctx, call.rawHeaders, call.remote, obs);
     if (longRunning && call.req !== undefined) forgetToken(call.req);
     const outcome = await forward(ctx.upstream, { method: call.method, target: call.target, headers, body: requestBody(call, res), longRunning }, res);
-    if (outcome.kind === "responded") return { outcome, subject };
+    if (outcome.kind === "responded") return { relay: outcome.relay, subject };
     // A request the client abandoned (or whose upload broke) is not kube-apiserver's fault.
     if (!outcome.clientGone) ctx.metrics.upstreamErrors.inc({ kind: outcome.errorKind });
     fail(ctx, res, obs, outcome.error, call.stream);
@@ -93,21 +96,46 @@ async function open(ctx: HandlerContext, call: Call, res: Response, longRunning:
   return undefined;
 }
 
-/** Relays the response to its end; a watch meanwhile can be ended by the drain or a revocation. */
-async function follow(ctx: HandlerContext, { outcome, subject }: Opened, res: Response, longRunning: boolean, obs: Observation): Promise<void> {
+/**
+ * Relays the response to its end, then calls `ended`; a watch meanwhile can
+ * be ended by the drain or a revocation. While a watch streams, what it holds
+ * here is the listener below: no suspended async function or promise.
+ */
+function follow(ctx: HandlerContext, { relay, subject }: Opened, res: Response, longRunning: boolean, obs: Observation, ended: () => void): void {
+  let unregister = nothing;
   try {
-    if (longRunning) obs.startLongRunning();
-    const untrack = longRunning ? ctx.drain.trackStream(outcome.end) : () => {};
-    const unregister = longRunning ? trackConnection(ctx.revocation, subject, outcome.end) : () => {};
-    const broken = await outcome.done;
-    untrack();
-    unregister();
-    if (broken !== undefined) ctx.metrics.upstreamErrors.inc({ kind: broken });
-    obs.finish(outcome.statusCode, broken === undefined ? undefined : "upstream_error");
+    if (longRunning) {
+      obs.startLongRunning();
+      ctx.drain.trackStream(relay.end);
+      unregister = trackConnection(ctx.revocation, subject, relay.end);
+    }
   } catch (err) {
+    untrack(ctx, relay, longRunning, unregister);
     fail(ctx, res, obs, err, undefined);
+    ended();
+    return;
   }
+  relay.whenDone((broken) => {
+    untrack(ctx, relay, longRunning, unregister);
+    try {
+      if (broken !== undefined) ctx.metrics.upstreamErrors.inc({ kind: broken });
+      obs.finish(relay.statusCode, broken === undefined ? undefined : "upstream_error");
+    } catch (err) {
+      fail(ctx, res, obs, err, undefined);
+    }
+    ended();
+  });
 }
+
+/** Stops tracking a response for the drain and for revocations. */
+function untrack(ctx: HandlerContext, relay: Relay, longRunning: boolean, unregister: () => void): void {
+  if (!longRunning) return;
+  ctx.drain.untrackStream(relay.end);
+  unregister();
+}
+
+/** The unregister function of what was not registered, and the end of what nobody waits for. */
+function nothing(): void {}
 
 function fail(ctx: HandlerContext, res: Response, obs: Observation, err: unknown, stream: ServerHttp2Stream | undefined): void {
   const status = toStatus(err);

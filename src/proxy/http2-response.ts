@@ -6,7 +6,7 @@
  * 127 → 115 MB in a server that only holds them), and the client's header
  * list, bearer token included, is not kept for the stream's life.
  */
-import type { OutgoingHttpHeaders, ServerHttp2Stream } from "node:http2";
+import type { ServerHttp2Stream } from "node:http2";
 
 /** An HTTP/2 stream's response side, with the members the forwarder and the Status writer use. */
 export class Http2Response {
@@ -35,11 +35,19 @@ export class Http2Response {
     return this.stream.destroyed;
   }
 
-  /** Sends the response head at once; a Date is added when the headers have none (RFC 9110 §6.6.1). */
+  /**
+   * Sends the response head at once, as a raw field list: the stream keeps
+   * what it sent for its life, and a list is smaller than a header object.
+   * Node adds a Date when the fields have none (RFC 9110 §6.6.1).
+   */
   writeHead(code: number, headers: Record<string, string | string[] | number>): void {
-    const head: OutgoingHttpHeaders = { ...headers, ":status": code };
-    if (head["date"] === undefined) head["date"] = new Date().toUTCString();
-    this.stream.respond(head);
+    const fields = [":status", String(code)];
+    for (const name in headers) {
+      const value = headers[name] as string | string[] | number;
+      if (Array.isArray(value)) for (const one of value) fields.push(name, one);
+      else fields.push(name, String(value));
+    }
+    this.stream.respond(fields);
   }
 
   /** Tells a client that sent Expect: 100-continue to send its body. */

@@ -123,10 +123,10 @@ export function createUpstreamStreams(origin: string, tls: ConnectionOptions): U
         s.active--;
         throw err;
       }
+      // A shared listener that finds its session on the stream, not a closure each open watch would keep;
       // on, not once: "close" fires once, and once would wrap the listener for the stream's life.
-      stream.on("close", () => {
-        s.active--;
-      });
+      (stream as SlotStream)[SLOT] = s;
+      stream.on("close", releaseSlot);
       return stream;
     },
     close() {
@@ -134,6 +134,14 @@ export function createUpstreamStreams(origin: string, tls: ConnectionOptions): U
       for (const s of sessions.splice(0)) s.session.close();
     },
   };
+}
+
+/** Where a stream's "close" listener finds the session whose stream slot it holds. */
+const SLOT = Symbol("kubeward.sessionSlot");
+type SlotStream = ClientHttp2Stream & { [SLOT]: Session };
+
+function releaseSlot(this: SlotStream): void {
+  this[SLOT].active--;
 }
 
 /** Closes a stream the proxy no longer wants (RST_STREAM CANCEL). */

@@ -40,15 +40,25 @@ export interface ForwardRequest {
   readonly longRunning: boolean;
 }
 
+/**
+ * A response being relayed to the client. A listener rather than a promise
+ * for its end: an open watch then holds no promise chain or suspended async
+ * function while it streams.
+ */
+export interface Relay {
+  readonly statusCode: number;
+  /**
+   * Calls `listener` once, when the exchange is over (at once if it already
+   * is): with the failure kind when the upstream broke off mid-body.
+   */
+  whenDone(listener: (broken: UpstreamErrorKind | undefined) => void): void;
+  /** Ends the response cleanly now (for the drain), at an event boundary when the body is a JSON stream. */
+  readonly end: () => void;
+}
+
 /** How a forwarded exchange ended. */
 export type ForwardOutcome =
-  | {
-    readonly kind: "responded"; readonly statusCode: number;
-    /** Settles when the exchange is over; with the failure kind when the upstream broke off mid-body. */
-    readonly done: Promise<UpstreamErrorKind | undefined>;
-    /** Ends the response cleanly now (for the drain), at an event boundary when the body is a JSON stream. */
-    readonly end: () => void;
-  }
+  | { readonly kind: "responded"; readonly relay: Relay }
   | {
     readonly kind: "failed"; readonly error: KubewardError; readonly errorKind: UpstreamErrorKind;
     /** The client left first: the failure is the abandoned request's, not kube-apiserver's. */
@@ -57,9 +67,10 @@ export type ForwardOutcome =
 
 /**
  * Sends the request; on a response writes the head and streams the body to
- * the client as it arrives (`done` settles when it ends). Uses undici's
- * dispatch API directly: no intermediate body stream, pipe or AbortSignal
- * per request, which is most of what a small proxied GET costs.
+ * the client as it arrives (the relay's `whenDone` listener hears when it
+ * ends). Uses undici's dispatch API directly: no intermediate body stream,
+ * pipe or AbortSignal per request, which is most of what a small proxied GET
+ * costs.
  */
 export async function forward(upstream: Upstream, req: ForwardRequest, res: ClientResponse): Promise<ForwardOutcome> {
   const credentials = await upstream.credentialHeaders();
@@ -233,7 +244,9 @@ const EVENT_BOUNDARY_WAIT_MS = 1_000;
  * One request/response exchange: undici calls it as the upstream answers, it
  * writes to the client with backpressure. A failure on either side ends both.
  */
-class Exchange implements Dispatcher.DispatchHandler {
+class Exchange implements Dispatcher.DispatchHandler, Relay {
+  statusCode = 0;
+  readonly end = (): void => this.endCleanly();
   private controller: Dispatcher.DispatchController | undefined;
   private started = false;
   private clientGone = false;
@@ -243,13 +256,16 @@ class Exchange implements Dispatcher.DispatchHandler {
   private aligned = true;
   private jsonStream = false;
   private endTimer: NodeJS.Timeout | undefined;
-  private settleDone: (kind: UpstreamErrorKind | undefined) => void = () => {};
+  private done = false;
+  private broken: UpstreamErrorKind | undefined;
+  private doneListener: ((broken: UpstreamErrorKind | undefined) => void) | undefined;
   /** Body chunks received this tick, not yet written. */
   private pending: Buffer[] = [];
 
   private readonly longRunning: boolean;
   private readonly res: ClientResponse;
-  private readonly resolve: (outcome: ForwardOutcome) => void;
+  /** Resolves forward's promise; dropped once called, so an open watch does not keep it. */
+  private resolve: (outcome: ForwardOutcome) => void;
 
   constructor(longRunning: boolean, res: ClientResponse, resolve: (outcome: ForwardOutcome) => void) {
     this.longRunning = longRunning;
@@ -281,8 +297,29 @@ class Exchange implements Dispatcher.DispatchHandler {
       res.flushHeaders?.();
       this.jsonStream = String(headers["content-type"] ?? "").startsWith("application/json");
     }
-    const done = new Promise<UpstreamErrorKind | undefined>((settle) => { this.settleDone = settle; });
-    this.resolve({ kind: "responded", statusCode, done, end: () => this.end() });
+    this.statusCode = statusCode;
+    this.answer({ kind: "responded", relay: this });
+  }
+
+  whenDone(listener: (broken: UpstreamErrorKind | undefined) => void): void {
+    if (this.done) listener(this.broken);
+    else this.doneListener = listener;
+  }
+
+  /** The exchange is over; the first call counts. */
+  private settle(broken: UpstreamErrorKind | undefined): void {
+    if (this.done) return;
+    this.done = true;
+    this.broken = broken;
+    const listener = this.doneListener;
+    this.doneListener = undefined;
+    listener?.(broken);
+  }
+
+  private answer(outcome: ForwardOutcome): void {
+    const { resolve } = this;
+    this.resolve = answered;
+    resolve(outcome);
   }
 
   onResponseData(_controller: Dispatcher.DispatchController, chunk: Buffer): void {
@@ -313,7 +350,7 @@ class Exchange implements Dispatcher.DispatchHandler {
     clearTimeout(this.endTimer);
     this.flush();
     if (!this.res.writableEnded) this.res.end();
-    this.settleDone(undefined);
+    this.settle(undefined);
   }
 
   onResponseError(_controller: Dispatcher.DispatchController, err: Error): void {
@@ -324,15 +361,15 @@ class Exchange implements Dispatcher.DispatchHandler {
       return;
     }
     if (this.ending || this.clientGone) {
-      this.settleDone(undefined);
+      this.settle(undefined);
       return;
     }
     this.res.destroy();
-    this.settleDone(upstreamFailure(err).kind);
+    this.settle(upstreamFailure(err).kind);
   }
 
   private fail(error: KubewardError, errorKind: UpstreamErrorKind): void {
-    this.resolve({ kind: "failed", error, errorKind, clientGone: this.clientGone });
+    this.answer({ kind: "failed", error, errorKind, clientGone: this.clientGone });
   }
 
   /**
@@ -340,7 +377,7 @@ class Exchange implements Dispatcher.DispatchHandler {
    * reset) and stops reading upstream; waits briefly for the current event
    * to be complete so the client never gets half an event.
    */
-  private end(): void {
+  private endCleanly(): void {
     if (this.ending) return;
     this.ending = true;
     if (this.aligned) {
@@ -355,9 +392,12 @@ class Exchange implements Dispatcher.DispatchHandler {
     this.flush();
     if (!this.res.writableEnded) this.res.end();
     this.controller?.abort(new KubewardError("request_invalid", "stream ended by the proxy"));
-    this.settleDone(undefined);
+    this.settle(undefined);
   }
 }
+
+/** An exchange's resolver once forward's promise is settled. */
+function answered(): void {}
 
 /** Upstream response headers minus hop-by-hop ones and those named in Connection (HTTP/2 forbids them). */
 export function responseHeaders(headers: IncomingHttpHeaders): Record<string, string | string[]> {

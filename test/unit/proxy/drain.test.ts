@@ -32,6 +32,18 @@ test("drain closes idle connections at once, busy ones after their response, and
   assert.equal(busy.destroyed, true);
 });
 
+test("drain ends the streams still tracked, not those that ended and were untracked", async () => {
+  const d = createDrainTracker();
+  const ends: string[] = [];
+  const open = () => ends.push("open watch");
+  const over = () => ends.push("finished watch");
+  d.trackStream(open);
+  d.trackStream(over);
+  d.untrackStream(over);
+  await d.drain(50);
+  assert.deepEqual(ends, ["open watch"]);
+});
+
 test("drain gives up on plain requests after the grace period and cuts upgraded sockets", async () => {
   const d = createDrainTracker();
   const upgraded = fakeSocket();

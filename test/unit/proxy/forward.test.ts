@@ -2,7 +2,7 @@ import { test } from "node:test";
 import assert from "node:assert/strict";
 import { Writable } from "node:stream";
 import type { Dispatcher } from "undici";
-import { forward, type ClientResponse } from "../../../src/proxy/stages/forward.ts";
+import { forward, type ClientResponse, type Relay } from "../../../src/proxy/stages/forward.ts";
 import type { Upstream } from "../../../src/proxy/upstream.ts";
 
 /** The upstream side of one exchange, driven by the test: body chunks, the end, and whether the proxy aborted it. */
@@ -63,6 +63,9 @@ function fakeResponse(): ClientResponse & { head: unknown[]; text(): string } {
   return res;
 }
 
+/** Settles with what the relay's end listener was called with. */
+const doneOf = (relay: Relay) => new Promise((resolve) => relay.whenDone(resolve));
+
 const request = (longRunning: boolean) => ({
   method: "GET", target: "/api/v1/pods?watch=1", headers: ["Impersonate-User", "alice"], body: null, longRunning,
 });
@@ -77,7 +80,7 @@ test("the request goes to the base path with the proxy's credentials; the head i
   assert.deepEqual(seen[0]?.["headers"], ["Impersonate-User", "alice", "Authorization", "Bearer proxy"]);
   assert.deepEqual(res.head, [200, { "content-type": "application/json" }]);
   body.end("{}");
-  assert.equal(outcome.kind === "responded" ? await outcome.done : "failed", undefined);
+  assert.equal(outcome.kind === "responded" ? await doneOf(outcome.relay) : "failed", undefined);
   assert.equal(res.text(), "{}");
 });
 
@@ -87,12 +90,12 @@ test("ending a JSON watch waits for the event in progress to complete", async ()
   const outcome = await forward(upstream, request(true), res);
   assert.ok(outcome.kind === "responded");
   body.write(`{"type":"ADDED"}\n{"type":"MOD`);
-  outcome.end();
+  outcome.relay.end();
   assert.equal(res.writableEnded, false, "not ended mid-event");
   body.write(`IFIED"}\n`);
   assert.equal(res.writableEnded, true);
   assert.equal(body.aborted, true, "the upstream exchange is released");
-  assert.equal(await outcome.done, undefined);
+  assert.equal(await doneOf(outcome.relay), undefined);
   assert.equal(res.text(), `{"type":"ADDED"}\n{"type":"MODIFIED"}\n`);
 });
 
@@ -103,7 +106,7 @@ test("ending a stream at an event boundary, or of another encoding, is immediate
     const outcome = await forward(upstream, request(true), res);
     assert.ok(outcome.kind === "responded");
     body.write(chunk);
-    outcome.end();
+    outcome.relay.end();
     assert.equal(res.writableEnded, true, contentType);
     assert.equal(body.aborted, true, "the upstream exchange is released");
   }
