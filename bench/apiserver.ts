@@ -1,7 +1,7 @@
 /**
  * The realistic rows: a real kube-apiserver (etcd, RBAC, OIDC flags pointing
  * at the bench issuer) reached directly with the same tokens and through each
- * proxy, for GET of one ConfigMap and a list of 500.
+ * proxy, for GET of one ConfigMap and a list of 500, at each concurrency level.
  */
 import { readdirSync, readFileSync } from "node:fs";
 import { startCluster } from "../test/fixtures/cluster/cluster.ts";
@@ -9,11 +9,12 @@ import { withNote, wrkRow } from "./lib/cases.ts";
 import { waitFor, type BenchEnv } from "./lib/env.ts";
 import type { Row } from "./lib/report.ts";
 import { probe, type KubewardBuild, type Target } from "./lib/targets.ts";
-import { LIST_PATH, SMALL_PATH, startProxies, type Identity } from "./proxy.ts";
+import { LIST_PATH, SMALL_PATH, startProxies, warmUp, type Identity } from "./proxy.ts";
 
 export interface ApiserverOptions {
   readonly seconds: number;
-  readonly concurrency: number;
+  /** Connection counts, each measured for GET and LIST. */
+  readonly concurrency: readonly number[];
   readonly builds: readonly KubewardBuild[];
 }
 
@@ -65,11 +66,13 @@ export async function runApiserverSuite(env: BenchEnv, id: Identity, opts: Apise
   await waitFor("kube-apiserver's OIDC authenticator", async () => (status = await probe(`${direct.url}${SMALL_PATH}`, id.token, cluster.caPem)) === 200, 60_000)
     .catch((e: Error) => { throw new Error(`${e.message} (last answer ${status})`); });
   const proxies = await startProxies(env, id, { url: cluster.server, kubeconfig: cluster.proxyKubeconfig }, "apiserver", opts.builds);
-  const c = opts.concurrency;
+  await warmUp(env, [direct, ...proxies], id.token);
   for (const [what, path] of [["GET small", SMALL_PATH], ["LIST 500", LIST_PATH]] as const) {
-    for (const t of [direct, ...proxies]) {
-      const r = await wrkRow("apiserver", `${what}, c=${c}`, t, path, { connections: c, seconds: opts.seconds, auth: { token: id.token } });
-      log(withNote(r, t.name === "direct" ? "kube-apiserver itself (its own OIDC check)" : ""));
+    for (const c of opts.concurrency) {
+      for (const t of [direct, ...proxies]) {
+        const r = await wrkRow("apiserver", `${what}, c=${c}`, t, path, { connections: c, seconds: opts.seconds, auth: { token: id.token } });
+        log(withNote(r, t.name === "direct" ? "kube-apiserver itself (its own OIDC check)" : ""));
+      }
     }
   }
 }

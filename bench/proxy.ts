@@ -98,7 +98,7 @@ const WARM_UP_SECONDS = 5;
  * of warm-up served GET at one connection at 2,230 req/s in its next 4 s,
  * 2,600–3,200 from 12 s on); the Go peers get the same load.
  */
-async function warmUp(env: BenchEnv, targets: readonly Target[], token: string): Promise<void> {
+export async function warmUp(env: BenchEnv, targets: readonly Target[], token: string): Promise<void> {
   for (const t of targets) {
     for (const path of [SMALL_PATH, LIST_PATH]) await runWrk({ url: `${t.url}${path}`, connections: 16, seconds: WARM_UP_SECONDS, auth: { token } });
     await runH2load({ url: `${t.url}${SMALL_PATH}`, streams: 16, seconds: WARM_UP_SECONDS, token, logFile: h2loadLogFile(env, t) });
