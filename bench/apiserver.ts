@@ -5,18 +5,29 @@
  */
 import { readdirSync, readFileSync } from "node:fs";
 import { startCluster } from "../test/fixtures/cluster/cluster.ts";
-import { withNote, wrkRow } from "./lib/cases.ts";
+import { inRounds, withNote, wrkRow } from "./lib/cases.ts";
 import { waitFor, type BenchEnv } from "./lib/env.ts";
 import type { Row } from "./lib/report.ts";
 import { probe, type KubewardBuild, type Target } from "./lib/targets.ts";
-import { LIST_PATH, SMALL_PATH, startProxies, warmUp, type Identity } from "./proxy.ts";
+import { LIST_PATH, progress, SMALL_PATH, startProxies, warmUp, type Identity } from "./proxy.ts";
 
 export interface ApiserverOptions {
   readonly seconds: number;
+  /** How many times each case is measured (the row is the median). */
+  readonly rounds: number;
   /** Connection counts, each measured for GET and LIST. */
   readonly concurrency: readonly number[];
   readonly builds: readonly KubewardBuild[];
 }
+
+/**
+ * What kubectl and every client-go program send (Go's transport asks for gzip
+ * unless told not to): kube-apiserver then compresses responses of 128 KiB
+ * and more, the LIST of 500 among them, and the proxies pass them on as they
+ * are. Without it the Go peers' transport asks for gzip itself and inflates
+ * the answer, while kubeward relays what the client asked for, uncompressed.
+ */
+const KUBECTL_ACCEPT_ENCODING = "Accept-Encoding: gzip";
 
 /** The bench user's group may read; one small ConfigMap and 500 more. */
 function manifests(): string {
@@ -69,9 +80,9 @@ export async function runApiserverSuite(env: BenchEnv, id: Identity, opts: Apise
   await warmUp(env, [direct, ...proxies], id.token);
   for (const [what, path] of [["GET small", SMALL_PATH], ["LIST 500", LIST_PATH]] as const) {
     for (const c of opts.concurrency) {
-      for (const t of [direct, ...proxies]) {
-        const r = await wrkRow("apiserver", `${what}, c=${c}`, t, path, { connections: c, seconds: opts.seconds, auth: { token: id.token } });
-        log(withNote(r, t.name === "direct" ? "kube-apiserver itself (its own OIDC check)" : ""));
+      const measureOnce = (t: Target) => wrkRow("apiserver", `${what}, c=${c}`, t, path, { connections: c, seconds: opts.seconds, auth: { token: id.token }, headers: [KUBECTL_ACCEPT_ENCODING] });
+      for (const row of await inRounds([direct, ...proxies], opts.rounds, measureOnce, progress)) {
+        log(withNote(row, row.target === "direct" ? "kube-apiserver itself (its own OIDC check)" : ""));
       }
     }
   }

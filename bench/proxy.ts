@@ -83,7 +83,8 @@ export async function startProxies(
   return out;
 }
 
-function progress(row: Row, round: number): void {
+/** Prints one round's row of a case measured in rounds. */
+export function progress(row: Row, round: number): void {
   console.log(`    round ${round} | ${rowLine(row)}`);
 }
 

@@ -21,6 +21,8 @@ export interface WrkRun {
     | { readonly token: string }
     | { readonly tokensFile: string }
     | { readonly bodiesFile: string; readonly authorization: string; readonly chain?: boolean };
+  /** More request headers, as `Name: value`. */
+  readonly headers?: readonly string[];
 }
 
 function scriptAndEnv(auth: WrkRun["auth"]): [string, Record<string, string>] {
@@ -42,7 +44,8 @@ export interface WrkResult {
 /** Runs wrk to completion (bounded by `seconds` plus a margin) and parses the JSON line its script prints. */
 export async function runWrk(run: WrkRun): Promise<WrkResult> {
   const [script, env] = scriptAndEnv(run.auth);
-  const args = ["-t1", `-c${run.connections}`, `-d${run.seconds}s`, "--timeout", "10s", "-s", join(SCRIPTS, script), run.url];
+  const headers = (run.headers ?? []).flatMap((h) => ["-H", h]);
+  const args = ["-t1", `-c${run.connections}`, `-d${run.seconds}s`, "--timeout", "10s", ...headers, "-s", join(SCRIPTS, script), run.url];
   const out = await runLoadGenerator("wrk", args, env, run.seconds);
   const line = out.split("\n").find((l) => l.startsWith("{\"requests\""));
   if (line === undefined) throw new Error(`wrk ${args.join(" ")} printed no result:\n${out}`);
