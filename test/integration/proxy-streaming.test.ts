@@ -95,6 +95,26 @@ test("HTTP/2 clients are served, and a watch streams over HTTP/2", async () => {
   }
 });
 
+test("over HTTP/2 every repeated response header arrives: both of kube-apiserver's Warning lines, plain and watch", async () => {
+  const warnings = ['299 - "extensions/v1beta1 is deprecated"', '299 - "use apps/v1"'];
+  for (const path of ["/apis/extensions/v1beta1/ingresses", "/apis/extensions/v1beta1/ingresses?watch=1"]) {
+    h.upstream.route("/apis/extensions/v1beta1/ingresses", (_req, res) => {
+      res.setHeader("warning", warnings);
+      res.writeHead(200, { "content-type": "application/json" }).end("{}");
+    });
+    const session = connect(`https://127.0.0.1:${h.port}`, { ca: h.caPem });
+    try {
+      const stream = session.request({ ":path": path, authorization: "Bearer alice-token" });
+      const [headers] = await once(stream, "response");
+      stream.resume();
+      await once(stream, "end");
+      assert.deepEqual([headers[":status"], headers["warning"]], [200, warnings.join(", ")], path);
+    } finally {
+      session.close();
+    }
+  }
+});
+
 test("an unauthenticated HTTP/2 request gets the 401 Status and the session is closed (GOAWAY)", async () => {
   const session = connect(`https://127.0.0.1:${h.port}`, { ca: h.caPem });
   const goaway = once(session, "goaway");
