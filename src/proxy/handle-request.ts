@@ -17,7 +17,7 @@ import { sendStatus, toStatus, type StatusResponse } from "./status.ts";
 import { checkTarget, requestInfo } from "./stages/request-info.ts";
 import { forward, type ClientResponse, type Relay } from "./stages/forward.ts";
 import type { Subject } from "../revocation/index.ts";
-import { trackConnection } from "./stages/revocation.ts";
+import { nothing, trackConnection } from "./stages/revocation.ts";
 
 type Response = ClientResponse & StatusResponse & { writeContinue(): void };
 
@@ -57,6 +57,7 @@ function handle(ctx: HandlerContext, call: Call, res: Response): Promise<void> {
   const obs = observe(ctx, info, call.method, call.remote, false);
   // An HTTP/1.1 connection is closed by the drain once its requests are done; HTTP/2 sessions get a GOAWAY.
   if (call.req !== undefined) res.on("close", ctx.drain.beginRequest(call.req.socket as Socket));
+  // A watch's end is heard by a listener, not awaited: an open watch holds no promise here.
   if (info.longRunning) {
     return open(ctx, call, res, true, obs).then((opened) => { if (opened !== undefined) follow(ctx, opened, res, true, obs, nothing); });
   }
@@ -133,9 +134,6 @@ function untrack(ctx: HandlerContext, relay: Relay, longRunning: boolean, unregi
   ctx.drain.untrackStream(relay.end);
   unregister();
 }
-
-/** The unregister function of what was not registered, and the end of what nobody waits for. */
-function nothing(): void {}
 
 function fail(ctx: HandlerContext, res: Response, obs: Observation, err: unknown, stream: ServerHttp2Stream | undefined): void {
   const status = toStatus(err);

@@ -54,8 +54,12 @@ export function trackConnection(guard: RevocationGuard | undefined, subject: Sub
 /** WebSocket close code 1008, policy violation (RFC 6455 §7.4.1). */
 const POLICY_VIOLATION = 1008;
 
-/** The unregister function of a connection nothing tracks; shared, as a watch keeps it for its life. */
-function nothing(): void {}
+/**
+ * Does nothing: the unregister function of a connection nothing tracks, and
+ * the end of a watch nobody waits for; one shared function, as a watch keeps
+ * it for its life.
+ */
+export function nothing(): void {}
 
 /**
  * Ends an upgraded connection whose identity was revoked: on a WebSocket a
