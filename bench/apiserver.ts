@@ -1,15 +1,16 @@
 /**
  * The realistic rows: a real kube-apiserver (etcd, RBAC, OIDC flags pointing
  * at the bench issuer) reached directly with the same tokens and through each
- * proxy, for GET of one ConfigMap and a list of 500, at each concurrency level.
+ * proxy, for GET of one ConfigMap and a list of 500 at each concurrency level,
+ * token churn, and open watches.
  */
 import { readdirSync, readFileSync } from "node:fs";
 import { startCluster } from "../test/fixtures/cluster/cluster.ts";
-import { inRounds, withNote, wrkRow } from "./lib/cases.ts";
+import { inRounds, watchRow, withNote, wrkRow } from "./lib/cases.ts";
 import { waitFor, type BenchEnv } from "./lib/env.ts";
 import type { Row } from "./lib/report.ts";
 import { probe, type KubewardBuild, type Target } from "./lib/targets.ts";
-import { LIST_PATH, progress, SMALL_PATH, startProxies, warmUp, type Identity } from "./proxy.ts";
+import { churn, LIST_PATH, progress, SMALL_PATH, startProxies, warmUp, type Identity } from "./proxy.ts";
 
 export interface ApiserverOptions {
   readonly seconds: number;
@@ -17,6 +18,9 @@ export interface ApiserverOptions {
   readonly rounds: number;
   /** Connection counts, each measured for GET and LIST. */
   readonly concurrency: readonly number[];
+  readonly churnTokens: number;
+  /** Counts of open watches, each measured over HTTP/2 and HTTP/1.1. */
+  readonly watches: readonly number[];
   readonly builds: readonly KubewardBuild[];
 }
 
@@ -28,6 +32,13 @@ export interface ApiserverOptions {
  * the answer, while kubeward relays what the client asked for, uncompressed.
  */
 const KUBECTL_ACCEPT_ENCODING = "Accept-Encoding: gzip";
+
+/**
+ * A watch of the small ConfigMap, as `kubectl get configmap small --watch`:
+ * its one ADDED event is the first thing each watch receives. A watch of all
+ * 500 would first replay them all, to every watch.
+ */
+const WATCH_PATH = "/api/v1/namespaces/default/configmaps?watch=1&fieldSelector=metadata.name%3Dsmall";
 
 /** The bench user's group may read; one small ConfigMap and 500 more. */
 function manifests(): string {
@@ -62,7 +73,7 @@ function apiserverPid(dir: string): number {
   throw new Error(`no kube-apiserver process for ${dir}`);
 }
 
-/** Starts the cluster, seeds it, and measures direct and proxied GET and LIST; rows go to `log`. */
+/** Starts the cluster, seeds it, and measures direct and proxied; rows go to `log`. */
 export async function runApiserverSuite(env: BenchEnv, id: Identity, opts: ApiserverOptions, log: (row: Row) => void): Promise<void> {
   const oidc = [
     `--oidc-issuer-url=${id.oidc.issuerUrl}`, `--oidc-client-id=${id.oidc.clientId}`, `--oidc-ca-file=${id.oidc.caFile}`,
@@ -85,5 +96,11 @@ export async function runApiserverSuite(env: BenchEnv, id: Identity, opts: Apise
         log(withNote(row, row.target === "direct" ? "kube-apiserver itself (its own OIDC check)" : ""));
       }
     }
+  }
+  await churn(env, id, [direct, ...proxies], opts, "apiserver", log);
+  // The watch client trusts kube-apiserver's CA and the proxies' serving CA.
+  const place = { suite: "apiserver", path: WATCH_PATH, caFile: env.file("watch-ca.pem", `${env.caPem}${cluster.caPem}`) } as const;
+  for (const protocol of ["h2", "h1"] as const) {
+    for (const n of opts.watches) for (const t of [direct, ...proxies]) log(await watchRow(env, t, n, id.token, protocol, place));
   }
 }

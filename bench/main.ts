@@ -102,7 +102,9 @@ try {
     await suite("proxy", (scoped) => runProxySuite(scoped, id, opts, log));
   }
   if (cases.has("revocations")) await suite("revocations", (scoped) => runRevocationsSuite(scoped, id, { seconds, rounds, build: { name: "kubeward", entry, nodeFlags: prof } }, log));
-  if (cases.has("apiserver")) await suite("apiserver", (scoped) => runApiserverSuite(scoped, id, { seconds, rounds, concurrency: numbers(values.concurrency), builds }, log));
+  if (cases.has("apiserver")) await suite("apiserver", (scoped) => runApiserverSuite(scoped, id, {
+    seconds, rounds, concurrency: numbers(values.concurrency), churnTokens: Number(values["churn-tokens"]), watches: numbers(values.watches), builds,
+  }, log));
   if (cases.has("issuer")) await suite("issuer", (scoped) => runIssuerSuite(scoped, { seconds, concurrency: 16, grants: Number(values.grants) }, log));
 } finally {
   await env.stop();

@@ -106,13 +106,23 @@ export async function warmUp(env: BenchEnv, targets: readonly Target[], token: s
   }
 }
 
-async function churn(env: BenchEnv, id: Identity, targets: readonly Target[], opts: ProxyOptions, log: (row: Row) => void): Promise<void> {
+/**
+ * Token churn: GET of the small object at 16 connections, every request with
+ * a token the target has not seen (for `churnTokens` requests; then they wrap),
+ * so every one is verified without a cache.
+ */
+export async function churn(
+  env: BenchEnv, id: Identity, targets: readonly Target[], opts: { readonly seconds: number; readonly churnTokens: number },
+  suite: Row["suite"], log: (row: Row) => void,
+): Promise<void> {
   const started = Date.now();
   const tokens = Array.from({ length: opts.churnTokens }, () => mintFor(id.issuer));
-  const tokensFile = join(env.dir, "churn-tokens.txt");
+  const tokensFile = join(env.dir, `churn-tokens-${suite}.txt`);
   writeFileSync(tokensFile, `${tokens.join("\n")}\n`);
   const note = `${opts.churnTokens} distinct tokens (minted in ${((Date.now() - started) / 1000).toFixed(0)} s), one per request, wrapping`;
-  for (const t of targets) log(withNote(await wrkRow("proxy", "GET small, new token each request, c=16", t, SMALL_PATH, { connections: 16, seconds: opts.seconds, auth: { tokensFile } }), note));
+  for (const t of targets) {
+    log(withNote(await wrkRow(suite, "GET small, new token each request, c=16", t, SMALL_PATH, { connections: 16, seconds: opts.seconds, auth: { tokensFile } }), note));
+  }
 }
 
 /** Runs the fixed-upstream proxy cases; every row goes to `log` as soon as it is measured. */
@@ -137,7 +147,7 @@ export async function runProxySuite(env: BenchEnv, id: Identity, opts: ProxyOpti
     await sleep(IDLE_SETTLE_MS);
     for (const t of targets) log(idleRow("proxy", "idle 15 s after load", t));
   }
-  if (opts.cases.has("churn")) await churn(env, id, targets, opts, log);
+  if (opts.cases.has("churn")) await churn(env, id, targets, opts, "proxy", log);
   if (opts.cases.has("watch")) {
     for (const protocol of ["h2", "h1"] as const) {
       for (const n of opts.watches) for (const t of targets) log(await watchRow(env, t, n, id.token, protocol));

@@ -114,6 +114,15 @@ const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 /** When a watch row also reads RSS, after the last watch opened: before a settled process would have given memory back. */
 const WATCH_EARLY_MS = 2_000;
 
+/** Where {@link watchRow} watches, when not the fixed upstream's watch of ConfigMaps in its own suite. */
+export interface WatchPlace {
+  readonly suite: Row["suite"];
+  /** Path and query of the watch. */
+  readonly path: string;
+  /** PEM bundle the client trusts: the CAs of every target it is pointed at. */
+  readonly caFile: string;
+}
+
 /**
  * Opens `count` watches through `target` from a separate client process, over
  * HTTP/2 (250 per connection, as client-go multiplexes them) or HTTP/1.1 (a
@@ -121,11 +130,12 @@ const WATCH_EARLY_MS = 2_000;
  * while they are open: {@link IDLE_SETTLE_MS} after the last one opened, as a
  * long-lived watch sees it, and 2 s after (in the note).
  */
-export async function watchRow(env: BenchEnv, target: Target, count: number, token: string, protocol: "h1" | "h2"): Promise<Row> {
+export async function watchRow(env: BenchEnv, target: Target, count: number, token: string, protocol: "h1" | "h2", place?: WatchPlace): Promise<Row> {
+  const suite = place?.suite ?? "watch";
   const name = `${count} open watches, ${protocol === "h2" ? "HTTP/2, 250 per connection" : "HTTP/1.1, a connection each"}`;
   resetPeak(target.pid);
-  const url = `${target.url}/api/v1/namespaces/default/configmaps?watch=1`;
-  const client = env.spawn(`watch-${target.name.replace("+", "-")}-${count}-${protocol}`, NODE, [join(REPO, "bench", "servers", "watch-client.ts"), url, String(count), token, env.caFile, protocol]);
+  const url = `${target.url}${place?.path ?? "/api/v1/namespaces/default/configmaps?watch=1"}`;
+  const client = env.spawn(`watch-${target.name.replace("+", "-")}-${count}-${protocol}`, NODE, [join(REPO, "bench", "servers", "watch-client.ts"), url, String(count), token, place?.caFile ?? env.caFile, protocol]);
   try {
     let opened = "";
     await waitFor(`${count} watches through ${target.name}`, async () => {
@@ -136,11 +146,11 @@ export async function watchRow(env: BenchEnv, target: Target, count: number, tok
     const early = rssMb(target.pid);
     await sleep(IDLE_SETTLE_MS - WATCH_EARLY_MS);
     return {
-      suite: "watch", case: name, target: target.name, rssMb: rssMb(target.pid), peakRssMb: peakRssMb(target.pid),
+      suite, case: name, target: target.name, rssMb: rssMb(target.pid), peakRssMb: peakRssMb(target.pid),
       note: `opened in ${(Number(opened) / 1000).toFixed(1)} s; ${early.toFixed(0)} MB ${WATCH_EARLY_MS / 1000} s after; ${rssSplit(target.pid)}`,
     };
   } catch (error) {
-    return { suite: "watch", case: name, target: target.name, note: `failed: ${(error as Error).message.split("\n")[0]}` };
+    return { suite, case: name, target: target.name, note: `failed: ${(error as Error).message.split("\n")[0]}` };
   } finally {
     await client.stop(3000);
     await sleep(2000);
