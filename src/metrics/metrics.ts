@@ -29,7 +29,9 @@ export class Metrics {
   readonly buildInfo: Gauge<"version" | "node">;
   readonly revocationsInForce: Gauge<"kind">;
   readonly revocationRefusals: Counter<"kind">;
+  /** Read at each scrape from the function given to {@link measureRevocationStaleness}. */
   readonly revocationStaleness: Gauge;
+  #revocationStalenessMs: (() => number) | undefined;
 
   constructor(registry: Registry = new Registry(), options: { defaultMetrics?: boolean } = {}) {
     this.registry = registry;
@@ -54,7 +56,24 @@ export class Metrics {
     this.buildInfo = new Gauge({ name: `${p}build_info`, help: "Build information; always 1.", labelNames: ["version", "node"], registers });
     this.revocationsInForce = new Gauge({ name: `${p}revocations_in_force`, help: "Revocations and blocks this replica enforces, by kind (user, group, all, block).", labelNames: ["kind"], registers });
     this.revocationRefusals = new Counter({ name: `${p}revocation_refusals_total`, help: "Requests refused by a revocation or block, by kind (user, group, all, block, stale).", labelNames: ["kind"], registers });
-    this.revocationStaleness = new Gauge({ name: `${p}revocation_list_staleness_seconds`, help: "Seconds since the revocation list was last read from storage (-1 before the first read).", registers });
+    const stalenessMs = () => this.#revocationStalenessMs?.();
+    this.revocationStaleness = new Gauge({
+      name: `${p}revocation_list_staleness_seconds`, help: "Seconds since the revocation list was last read from storage (-1 before the first read).", registers,
+      collect() {
+        const ms = stalenessMs();
+        if (ms !== undefined) this.set(Number.isFinite(ms) ? ms / 1000 : -1);
+      },
+    });
     if (options.defaultMetrics) collectDefaultMetrics({ register: registry, prefix: p });
+  }
+
+  /**
+   * Makes the revocation list's staleness gauge read `stalenessMs`
+   * (milliseconds since the last confirmed read, Infinity before the first)
+   * at each scrape, so it says what the guard sees at that moment rather than
+   * at the last poll.
+   */
+  measureRevocationStaleness(stalenessMs: () => number): void {
+    this.#revocationStalenessMs = stalenessMs;
   }
 }

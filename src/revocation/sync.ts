@@ -42,6 +42,7 @@ export class RevocationSync {
 
   constructor(options: SyncOptions) {
     this.#options = options;
+    options.metrics.measureRevocationStaleness(() => this.staleness());
   }
 
   /** The index in use now. */
@@ -83,7 +84,7 @@ export class RevocationSync {
   }
 
   async #read(): Promise<void> {
-    const { store, clock, logger, metrics } = this.#options;
+    const { store, clock, logger } = this.#options;
     try {
       const stamp = await store.revocationStamp();
       const records = stamp === this.#stamp ? undefined : await store.listRevocations();
@@ -95,7 +96,6 @@ export class RevocationSync {
       if (!this.#failing) logger.warn({ err: (err as Error).message }, "cannot read the revocation list; using the last one read");
       this.#failing = true;
     }
-    metrics.revocationStaleness.set(Number.isFinite(this.staleness()) ? this.staleness() / 1000 : -1);
   }
 
   /**

@@ -58,6 +58,7 @@ test("failClosed: stale (and not ready) before the first read and after staleAft
   const subject = { username: "a", groups: [], issuedAt: 1 };
   await strict.sync.refresh();
   await lenient.sync.refresh();
+  assert.match(await metrics.registry.getSingleMetricAsString("kubeward_revocation_list_staleness_seconds"), / -1$/, "never read");
   assert.equal(strict.check(subject), "stale");
   assert.equal(lenient.check(subject), undefined);
   assert.equal(lenient.ready(), false, "not ready before the list was read once, whatever the mode");
@@ -70,7 +71,7 @@ test("failClosed: stale (and not ready) before the first read and after staleAft
   assert.equal(strict.check(subject), "stale");
   assert.equal(strict.ready(), false);
   assert.equal(lenient.ready(), true);
-  assert.match(await metrics.registry.getSingleMetricAsString("kubeward_revocation_list_staleness_seconds"), / 0$/);
+  assert.match(await metrics.registry.getSingleMetricAsString("kubeward_revocation_list_staleness_seconds"), / 1\.001$/, "the staleness the guard sees now, not at the last read");
 });
 
 /** `store`, counting how often its whole list is read. */
