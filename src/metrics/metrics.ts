@@ -29,8 +29,7 @@ export class Metrics {
   readonly buildInfo: Gauge<"version" | "node">;
   readonly revocationsInForce: Gauge<"kind">;
   readonly revocationRefusals: Counter<"kind">;
-  /** Read at each scrape from the function given to {@link measureRevocationStaleness}. */
-  readonly revocationStaleness: Gauge;
+  /** What kubeward_revocation_list_staleness_seconds reads at each scrape; see {@link measureRevocationStaleness}. */
   #revocationStalenessMs: (() => number) | undefined;
 
   constructor(registry: Registry = new Registry(), options: { defaultMetrics?: boolean } = {}) {
@@ -57,7 +56,8 @@ export class Metrics {
     this.revocationsInForce = new Gauge({ name: `${p}revocations_in_force`, help: "Revocations and blocks this replica enforces, by kind (user, group, all, block).", labelNames: ["kind"], registers });
     this.revocationRefusals = new Counter({ name: `${p}revocation_refusals_total`, help: "Requests refused by a revocation or block, by kind (user, group, all, block, stale).", labelNames: ["kind"], registers });
     const stalenessMs = () => this.#revocationStalenessMs?.();
-    this.revocationStaleness = new Gauge({
+    // Kept by the registry only: nothing sets it, it reads its value when collected.
+    new Gauge({
       name: `${p}revocation_list_staleness_seconds`, help: "Seconds since the revocation list was last read from storage (-1 before the first read).", registers,
       collect() {
         const ms = stalenessMs();
