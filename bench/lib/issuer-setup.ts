@@ -5,12 +5,12 @@
  */
 import { mkdtempSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
+import { pathToFileURL } from "node:url";
 import { stringify } from "yaml";
 import { binaries, requireBinaries } from "../../test/fixtures/cluster/binaries.ts";
 import { fetchTrusting } from "../../test/integration/issuer-harness.ts";
 import { formDriver, loginWithPassword } from "../../test/integration/issuer-browserless.ts";
 import { REPO, NODE, freePort, waitFor, type BenchEnv } from "./env.ts";
-import { bundle } from "../../scripts/build.ts";
 import { shebangFlags } from "../../test/tools/kubeward-bin.ts";
 
 export const BENCH_CLIENT = { id: "bench", secret: "bench-secret", redirectURI: "http://127.0.0.1:8000/callback" } as const;
@@ -92,15 +92,19 @@ export const THIS_BUILD: IssuerBuild = { name: "kubeward", root: REPO };
 const bundled = new Map<string, Promise<string>>();
 
 /**
- * bench/servers/kubeward-issuer.ts of `build`, bundled as dist/ is (so the
- * issuer runs as users' kubeward does, not from TypeScript sources), into
- * node_modules/.cache of `build`, where the bundle finds oidc-provider.
+ * bench/servers/kubeward-issuer.ts of `build`, bundled as that checkout's
+ * dist/ is, by its own scripts/build.ts (so the issuer runs as users'
+ * kubeward does, not from TypeScript sources, and a change to the build is
+ * measured too), into node_modules/.cache of `build`.
  */
 function bundledIssuerScript(build: IssuerBuild): Promise<string> {
   let script = bundled.get(build.root);
   if (script === undefined) {
     const outdir = join(build.root, "node_modules", ".cache", "kubeward-bench-issuer");
-    script = bundle(build.root, "bench/servers/kubeward-issuer.ts", outdir).then(() => join(outdir, "kubeward-issuer.js"));
+    const buildScript = pathToFileURL(join(build.root, "scripts", "build.ts")).href;
+    script = (import(buildScript) as Promise<typeof import("../../scripts/build.ts")>)
+      .then(({ bundle }) => bundle(build.root, "bench/servers/kubeward-issuer.ts", outdir))
+      .then(() => join(outdir, "kubeward-issuer.js"));
     bundled.set(build.root, script);
   }
   return script;
