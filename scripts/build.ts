@@ -8,49 +8,128 @@
  * ~400 files of kubeward and its dependencies cost the proxy ~11 MB of
  * resident memory at idle (88–90 → 77–78 MB) and the login plugin ~9 MB and
  * 30 ms per kubectl call. Identifiers stay unminified so stack traces keep their
- * function names; source maps are written beside each file. The one
- * dependency left out is oidc-provider (see `external`).
+ * function names; source maps are written beside each file. oidc-provider is
+ * bundled on its own, into vendor/oidc-provider.js (see {@link bundleOidcProvider}).
  *
  * Usage: node scripts/build.ts [--outdir DIR]   (default: dist)
  */
-import { build } from "esbuild";
-import { chmodSync, rmSync } from "node:fs";
-import { join } from "node:path";
+import { build, type BuildOptions, type Plugin } from "esbuild";
+import { chmodSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { dirname, join, relative, sep } from "node:path";
 import { parseArgs } from "node:util";
+
+/** What every bundle of kubeward shares. */
+const COMMON: BuildOptions = {
+  bundle: true,
+  platform: "node",
+  format: "esm",
+  target: "node24",
+  // The dependencies written as CommonJS call require() for Node's built-in modules.
+  banner: { js: "import { createRequire as __kubewardCreateRequire } from \"node:module\"; const require = __kubewardCreateRequire(import.meta.url);" },
+  minifyWhitespace: true,
+  minifySyntax: true,
+  sourcemap: true,
+  legalComments: "eof",
+  logLevel: "warning",
+};
+
+/** Where oidc-provider's bundle is written, under the output directory. */
+const OIDC_PROVIDER_FILE = join("vendor", "oidc-provider.js");
+
+/**
+ * The import specifier of oidc-provider in kubeward's own output until each
+ * file's relative path to {@link OIDC_PROVIDER_FILE} replaces it; longer than
+ * any such path, so that the replacement, padded with spaces after the
+ * string, keeps every column and the source maps stay true.
+ */
+const OIDC_PROVIDER_PLACEHOLDER = "kubeward-build:oidc-provider-bundle-placeholder-0123456789abcdef";
+
+/**
+ * oidc-provider reads its models' and errors' class names at run time
+ * (`ttl[this.name]`, `this.constructor.name`). A bundle keeps them when
+ * nothing renames or drops them: minifySyntax drops the names of class
+ * expressions, and esbuild renames a top-level name two modules share (with
+ * a number after it). keepNames would put them back with __name(), a
+ * defineProperty per function created, on about 1,000 functions here (15-25 % more
+ * CPU per proxied request when it was applied to all of kubeward). So
+ * oidc-provider and its dependencies are a bundle of their own, without
+ * minifySyntax, checked by {@link assertClassNamesKept}, that kubeward's
+ * output imports. Loaded from node_modules instead, its 334 module files
+ * cost `kubeward serve` ~15 MB more resident memory at idle (Node's loader
+ * costs memory per file).
+ */
+async function bundleOidcProvider(root: string, outdir: string): Promise<void> {
+  const outfile = join(outdir, OIDC_PROVIDER_FILE);
+  const entry = "oidc-provider-bundle.js";
+  const { metafile } = await build({
+    ...COMMON,
+    absWorkingDir: root,
+    stdin: { contents: "export * from \"oidc-provider\"; export { default } from \"oidc-provider\";", resolveDir: root, sourcefile: entry },
+    outfile,
+    minifySyntax: false,
+    metafile: true,
+  });
+  const inputs = Object.keys(metafile.inputs).filter((input) => input !== entry).map((input) => readFileSync(join(root, input), "utf8"));
+  assertClassNamesKept(inputs, readFileSync(outfile, "utf8"), outfile);
+}
+
+/** The names classes are declared or bound under in `code`: `class X`, `X = class`. */
+function classNames(code: string): Set<string> {
+  const names = new Set<string>();
+  for (const [, declared, bound] of code.matchAll(/\bclass\s+([\w$]+)|([\w$]+)\s*=\s*class\b/g)) names.add(declared ?? bound ?? "");
+  return names;
+}
+
+/** Throws when `bundled` names a class under a name none of its `sources` gives a class (esbuild renamed it). */
+function assertClassNamesKept(sources: readonly string[], bundled: string, file: string): void {
+  const declared = new Set(sources.flatMap((source) => [...classNames(source)]));
+  const renamed = [...classNames(bundled)].filter((name) => !declared.has(name));
+  if (renamed.length > 0) throw new Error(`build: ${file}: classes renamed (${renamed.join(", ")}); oidc-provider reads class names at run time`);
+}
+
+/** Marks oidc-provider external, under {@link OIDC_PROVIDER_PLACEHOLDER}. */
+const oidcProviderExternal: Plugin = {
+  name: "oidc-provider-external",
+  setup(b) {
+    b.onResolve({ filter: /^oidc-provider$/ }, () => ({ path: OIDC_PROVIDER_PLACEHOLDER, external: true }));
+  },
+};
+
+/** Points every import of the placeholder in `outdir`'s JavaScript files at the oidc-provider bundle. */
+function linkOidcProvider(outdir: string): void {
+  const quoted = `"${OIDC_PROVIDER_PLACEHOLDER}"`;
+  for (const entry of readdirSync(outdir, { recursive: true, encoding: "utf8" })) {
+    if (!entry.endsWith(".js")) continue;
+    const file = join(outdir, entry);
+    const code = readFileSync(file, "utf8");
+    if (!code.includes(quoted)) continue;
+    const path = relative(dirname(file), join(outdir, OIDC_PROVIDER_FILE)).split(sep).join("/");
+    const specifier = `"${path.startsWith(".") ? path : `./${path}`}"`;
+    if (specifier.length > quoted.length) throw new Error(`build: ${file}: the path to ${OIDC_PROVIDER_FILE} is longer than its placeholder`);
+    writeFileSync(file, code.replaceAll(quoted, specifier.padEnd(quoted.length, " ")));
+  }
+}
 
 /**
  * Bundles `entry` (relative to `root`, a kubeward checkout) into `outdir` as
  * dist/ is built; `outbase` keeps the entry's directory under `outdir`. The
  * bench bundles its issuer server with it, so it measures code built this way.
- * `outdir` must be inside `root`, where oidc-provider (left out) is found.
  */
 export async function bundle(root: string, entry: string, outdir: string, outbase?: string): Promise<void> {
   rmSync(outdir, { recursive: true, force: true });
   await build({
+    ...COMMON,
     absWorkingDir: root,
     entryPoints: [entry],
     ...(outbase === undefined ? {} : { outbase }),
     outdir,
     entryNames: "[dir]/[name]",
     chunkNames: "chunks/[name]-[hash]",
-    bundle: true,
     splitting: true,
-    platform: "node",
-    format: "esm",
-    target: "node24",
-    // The dependencies written as CommonJS call require() for Node's built-in modules.
-    banner: { js: "import { createRequire as __kubewardCreateRequire } from \"node:module\"; const require = __kubewardCreateRequire(import.meta.url);" },
-    // oidc-provider reads its models' class names at run time, which a bundle
-    // does not keep unless every function gets __name() (keepNames), a
-    // defineProperty per closure created: 15-25 % more CPU per proxied request.
-    // Node loads it, and its dependencies, from node_modules instead.
-    external: ["oidc-provider"],
-    minifyWhitespace: true,
-    minifySyntax: true,
-    sourcemap: true,
-    legalComments: "eof",
-    logLevel: "warning",
+    plugins: [oidcProviderExternal],
   });
+  await bundleOidcProvider(root, outdir);
+  linkOidcProvider(outdir);
 }
 
 if (import.meta.main) {
