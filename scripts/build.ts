@@ -50,13 +50,14 @@ const OIDC_PROVIDER_PLACEHOLDER = "kubeward-build:oidc-provider-bundle-placehold
  * nothing renames or drops them: minifySyntax drops the names of class
  * expressions, and esbuild renames a top-level name two modules share (with
  * a number after it). keepNames would put them back with __name(), a
- * defineProperty per function created, on about 1,000 functions here (15-25 % more
- * CPU per proxied request when it was applied to all of kubeward). So
+ * defineProperty per function created, on about 1,000 functions here (15-25 %
+ * more CPU per proxied request when it was applied to all of kubeward). So
  * oidc-provider and its dependencies are a bundle of their own, without
- * minifySyntax, checked by {@link assertClassNamesKept}, that kubeward's
- * output imports. Loaded from node_modules instead, its 334 module files
- * cost `kubeward serve` ~15 MB more resident memory at idle (Node's loader
- * costs memory per file).
+ * minifySyntax, that kubeward's output imports; {@link assertClassNamesKept}
+ * fails the build on a renamed class, and test/unit/deploy/build.test.ts
+ * checks the names dist/ keeps. Loaded from node_modules instead, its 334
+ * module files cost `kubeward serve` ~15 MB more resident memory at idle
+ * (Node's loader costs memory per file).
  */
 async function bundleOidcProvider(root: string, outdir: string): Promise<void> {
   const outfile = join(outdir, OIDC_PROVIDER_FILE);
@@ -76,12 +77,12 @@ async function bundleOidcProvider(root: string, outdir: string): Promise<void> {
 /** The names classes are declared or bound under in `code`: `class X`, `X = class`. */
 function classNames(code: string): Set<string> {
   const names = new Set<string>();
-  for (const [, declared, bound] of code.matchAll(/\bclass\s+([\w$]+)|([\w$]+)\s*=\s*class\b/g)) names.add(declared ?? bound ?? "");
+  for (const [, declared, bound] of code.matchAll(/\bclass\s+(?!extends\b)([\w$]+)|([\w$]+)\s*=\s*class\b/g)) names.add(declared ?? bound ?? "");
   return names;
 }
 
 /** Throws when `bundled` names a class under a name none of its `sources` gives a class (esbuild renamed it). */
-function assertClassNamesKept(sources: readonly string[], bundled: string, file: string): void {
+export function assertClassNamesKept(sources: readonly string[], bundled: string, file: string): void {
   const declared = new Set(sources.flatMap((source) => [...classNames(source)]));
   const renamed = [...classNames(bundled)].filter((name) => !declared.has(name));
   if (renamed.length > 0) throw new Error(`build: ${file}: classes renamed (${renamed.join(", ")}); oidc-provider reads class names at run time`);

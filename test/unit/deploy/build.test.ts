@@ -1,0 +1,30 @@
+/**
+ * The build (scripts/build.ts): oidc-provider, bundled on its own into
+ * dist/vendor, keeps the class names it reads at run time.
+ */
+import { test } from "node:test";
+import assert from "node:assert/strict";
+import { join } from "node:path";
+import { pathToFileURL } from "node:url";
+import { assertClassNamesKept } from "../../../scripts/build.ts";
+
+const REPO = join(import.meta.dirname, "..", "..", "..");
+
+test("dist's oidc-provider bundle keeps the names of its models and errors", async (t) => {
+  // oidc-provider warns of its development defaults (keys, interactions, adapter), which this test does not use.
+  t.mock.method(console, "warn", () => undefined);
+  const { default: Provider, errors } = (await import(pathToFileURL(join(REPO, "dist", "vendor", "oidc-provider.js")).href)) as typeof import("oidc-provider");
+  // Each provider makes its own model classes; oidc-provider's types do not list them all.
+  const models = new Provider("https://issuer.example", {}) as unknown as Record<string, { name: string }>;
+  for (const model of ["AccessToken", "AuthorizationCode", "RefreshToken", "Session", "Grant", "Interaction", "DeviceCode"] as const) {
+    assert.equal(models[model]?.name, model);
+  }
+  assert.equal(new errors.InvalidGrant("spent").name, "InvalidGrant");
+  assert.equal(new errors.InvalidGrant("spent").error, "invalid_grant");
+});
+
+test("a class the bundler renamed fails the build, naming it", () => {
+  const sources = ["export class KeyStore {}", "const AccessToken = class {};"];
+  assert.doesNotThrow(() => assertClassNamesKept(sources, "var KeyStore = class {}, AccessToken = class extends KeyStore {};", "out.js"));
+  assert.throws(() => assertClassNamesKept(sources, "var KeyStore2 = class {}; class AccessToken {}", "out.js"), /out\.js: classes renamed \(KeyStore2\)/);
+});
