@@ -34,7 +34,7 @@ const COMMON: BuildOptions = {
 };
 
 /** Where oidc-provider's bundle is written, under the output directory. */
-const OIDC_PROVIDER_FILE = join("vendor", "oidc-provider.js");
+export const OIDC_PROVIDER_FILE = join("vendor", "oidc-provider.js");
 
 /**
  * The import specifier of oidc-provider in kubeward's own output until each

@@ -4,16 +4,17 @@
  */
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { join } from "node:path";
+import { dirname, join } from "node:path";
 import { pathToFileURL } from "node:url";
-import { assertClassNamesKept } from "../../../scripts/build.ts";
-
-const REPO = join(import.meta.dirname, "..", "..", "..");
+import { assertClassNamesKept, OIDC_PROVIDER_FILE } from "../../../scripts/build.ts";
+import { kubewardBin } from "../../tools/kubeward-bin.ts";
 
 test("dist's oidc-provider bundle keeps the names of its models and errors", async (t) => {
   // oidc-provider warns of its development defaults (keys, interactions, adapter), which this test does not use.
   t.mock.method(console, "warn", () => undefined);
-  const { default: Provider, errors } = (await import(pathToFileURL(join(REPO, "dist", "vendor", "oidc-provider.js")).href)) as typeof import("oidc-provider");
+  // dist/, as kubewardBin() checks it was built from the current sources.
+  const bundle = join(dirname(kubewardBin()), "..", OIDC_PROVIDER_FILE);
+  const { default: Provider, errors } = (await import(pathToFileURL(bundle).href)) as typeof import("oidc-provider");
   // Each provider makes its own model classes; oidc-provider's types do not list them all.
   const models = new Provider("https://issuer.example", {}) as unknown as Record<string, { name: string }>;
   for (const model of ["AccessToken", "AuthorizationCode", "RefreshToken", "Session", "Grant", "Interaction", "DeviceCode"] as const) {
