@@ -1,6 +1,7 @@
 # syntax=docker/dockerfile:1
 # kubeward container image: bundled (scripts/build.ts) with Node 24, run on distroless Node 24 as
-# a non-root user with production dependencies only; no shell or package
+# a non-root user. The image holds dist/ alone: the build fails if the bundle
+# would load anything from node_modules, so none is shipped. No shell or package
 # manager at run time, nothing written outside /tmp (read-only root FS works).
 # Build: docker build -t kubeward:0.1.0 .   (pin the base images by digest in your registry)
 
@@ -12,19 +13,12 @@ COPY src ./src
 COPY scripts/build.ts ./scripts/build.ts
 RUN node scripts/build.ts
 
-FROM node:24-bookworm-slim AS deps
-WORKDIR /src
-COPY package.json package-lock.json ./
-RUN --mount=type=cache,target=/root/.npm npm ci --omit=dev --ignore-scripts --no-audit --no-fund
-
 FROM gcr.io/distroless/nodejs24-debian12:nonroot
 LABEL org.opencontainers.image.title="kubeward" \
       org.opencontainers.image.description="OIDC logins for Kubernetes: authenticating proxy, OIDC issuer, kubectl login" \
       org.opencontainers.image.licenses="Apache-2.0"
 ENV NODE_ENV=production
 WORKDIR /app
-COPY --from=deps /src/package.json ./package.json
-COPY --from=deps /src/node_modules ./node_modules
 COPY --from=build /src/dist ./dist
 USER 65532:65532
 # 6443: the proxy (HTTPS); 8080: readiness (GET /ready); 9090: metrics when enabled.

@@ -10,11 +10,14 @@
  * 30 ms per kubectl call. Identifiers stay unminified so stack traces keep their
  * function names; source maps are written beside each file. oidc-provider is
  * bundled on its own, into vendor/oidc-provider.js (see {@link bundleOidcProvider}).
+ * The output loads nothing from node_modules ({@link assertSelfContained}), so
+ * the image and a VM install ship dist/ alone.
  *
  * Usage: node scripts/build.ts [--outdir DIR]   (default: dist)
  */
-import { build, type BuildOptions, type Plugin } from "esbuild";
+import { build, type BuildOptions, type Metafile, type Plugin } from "esbuild";
 import { chmodSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { isBuiltin } from "node:module";
 import { dirname, join, relative, sep } from "node:path";
 import { parseArgs } from "node:util";
 
@@ -70,6 +73,7 @@ async function bundleOidcProvider(root: string, outdir: string): Promise<void> {
     minifySyntax: false,
     metafile: true,
   });
+  assertSelfContained(metafile, outfile);
   const inputs = Object.keys(metafile.inputs).filter((input) => input !== entry).map((input) => readFileSync(join(root, input), "utf8"));
   assertClassNamesKept(inputs, readFileSync(outfile, "utf8"), outfile);
 }
@@ -86,6 +90,29 @@ export function assertClassNamesKept(sources: readonly string[], bundled: string
   const declared = new Set(sources.flatMap((source) => [...classNames(source)]));
   const renamed = [...classNames(bundled)].filter((name) => !declared.has(name));
   if (renamed.length > 0) throw new Error(`build: ${file}: classes renamed (${renamed.join(", ")}); oidc-provider reads class names at run time`);
+}
+
+/**
+ * Packages the bundled code may ask for and go without: `debug` (a dependency
+ * of oidc-provider and node-saml) tries `require("supports-color")` for more
+ * terminal colours and carries on when it is missing, as it is here.
+ */
+const OPTIONAL_PACKAGES: ReadonlySet<string> = new Set(["supports-color"]);
+
+/**
+ * Throws when an output of `metafile` imports anything but Node's built-in
+ * modules, the oidc-provider bundle and {@link OPTIONAL_PACKAGES}: such an
+ * import would be loaded from node_modules at run time, which the image and
+ * the VM install do not ship.
+ */
+export function assertSelfContained(metafile: Metafile, what: string): void {
+  const outside = new Set<string>();
+  for (const output of Object.values(metafile.outputs)) {
+    for (const { path, external } of output.imports) {
+      if (external && !isBuiltin(path) && path !== OIDC_PROVIDER_PLACEHOLDER && !OPTIONAL_PACKAGES.has(path)) outside.add(path);
+    }
+  }
+  if (outside.size > 0) throw new Error(`build: ${what}: imports ${[...outside].join(", ")} from node_modules, which dist/ must not need`);
 }
 
 /** Marks oidc-provider external, under {@link OIDC_PROVIDER_PLACEHOLDER}. */
@@ -118,7 +145,7 @@ function linkOidcProvider(outdir: string): void {
  */
 export async function bundle(root: string, entry: string, outdir: string, outbase?: string): Promise<void> {
   rmSync(outdir, { recursive: true, force: true });
-  await build({
+  const { metafile } = await build({
     ...COMMON,
     absWorkingDir: root,
     entryPoints: [entry],
@@ -128,9 +155,13 @@ export async function bundle(root: string, entry: string, outdir: string, outbas
     chunkNames: "chunks/[name]-[hash]",
     splitting: true,
     plugins: [oidcProviderExternal],
+    metafile: true,
   });
+  assertSelfContained(metafile, outdir);
   await bundleOidcProvider(root, outdir);
   linkOidcProvider(outdir);
+  // The output is ES modules, wherever it is copied to (the image has no package.json of kubeward's).
+  writeFileSync(join(outdir, "package.json"), `${JSON.stringify({ type: "module" })}\n`);
 }
 
 if (import.meta.main) {

@@ -27,9 +27,12 @@ export interface ServeChild {
   kill9(): Promise<void>;
 }
 
-/** Starts `node dist/cli/main.js serve …args` (the built bundle, with its shebang's Node flags) with `env` (instead of this process's environment). */
-export function startServe(args: readonly string[], env: NodeJS.ProcessEnv): ServeChild {
-  const bin = kubewardBin();
+/**
+ * Starts `node dist/cli/main.js serve …args` (the built bundle, or the
+ * executable `bin`, with its shebang's Node flags) with `env` (instead of this
+ * process's environment).
+ */
+export function startServe(args: readonly string[], env: NodeJS.ProcessEnv, bin = kubewardBin()): ServeChild {
   const child = spawn("./node_modules/.bin/node", [...shebangFlags(bin), bin, "serve", ...args], { env, stdio: ["ignore", "pipe", "pipe"] });
   let out = "";
   let err = "";
@@ -64,8 +67,8 @@ export function startServe(args: readonly string[], env: NodeJS.ProcessEnv): Ser
 export interface ServeWorkspace {
   readonly dir: string;
   readonly upstream: RecordingUpstream;
-  /** startServe with `env` (default: childEnv(dir)); the process is killed after the test if still running. */
-  start(args: readonly string[], env?: NodeJS.ProcessEnv): ServeChild;
+  /** startServe with `env` (default: childEnv(dir)) and `bin`; the process is killed after the test if still running. */
+  start(args: readonly string[], env?: NodeJS.ProcessEnv, bin?: string): ServeChild;
 }
 
 /** Creates a workspace (`prefix` names its directory) that `t` tears down after the test: serve processes killed, upstream closed, directory removed. */
@@ -80,8 +83,8 @@ export async function serveWorkspace(t: TestContext, prefix: string): Promise<Se
   });
   return {
     dir, upstream,
-    start(args, env = childEnv(dir)) {
-      const child = startServe(args, env);
+    start(args, env = childEnv(dir), bin = undefined) {
+      const child = startServe(args, env, bin);
       children.push(child);
       return child;
     },

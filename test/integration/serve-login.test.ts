@@ -3,6 +3,7 @@
  * `kubeward kubeconfig` command, then the `kubeward login` it configures
  * (device flow, the initial admin's printed password typed into the issuer's
  * pages); the token it prints passes the proxy as the admin and its group.
+ * kubeward runs from a copy of dist/ with no node_modules, as the image ships it.
  */
 import { test } from "node:test";
 import assert from "node:assert/strict";
@@ -15,7 +16,7 @@ import { parse } from "yaml";
 import { formDriver, type Landing } from "./issuer-browserless.ts";
 import { fetchTrusting } from "./issuer-harness.ts";
 import { childEnv, serveWorkspace, upstreamKubeconfig } from "./serve-child.ts";
-import { kubewardBin } from "../tools/kubeward-bin.ts";
+import { kubewardBinCopy } from "../tools/kubeward-bin.ts";
 
 function form(page: Landing, pick: (fields: Record<string, string>) => boolean): { action: string; fields: Record<string, string> } {
   const found = page.forms.find((f) => pick(f.fields));
@@ -37,7 +38,8 @@ async function waitText(read: () => string, pattern: RegExp, timeoutMs = 20_000)
 test("zero-config serve: the printed kubeconfig command and kubeward login give a token the proxy maps to the admin", { timeout: 120_000 }, async (t) => {
   const { dir: home, upstream, start } = await serveWorkspace(t, "kubeward-readme-");
   await writeFile(join(home, "cluster.kubeconfig"), upstreamKubeconfig(upstream));
-  const serve = start([], childEnv(home, { KUBECONFIG: join(home, "cluster.kubeconfig") }));
+  const bin = await kubewardBinCopy(join(home, "kubeward"));
+  const serve = start([], childEnv(home, { KUBECONFIG: join(home, "cluster.kubeconfig") }), bin);
   const command = (await serve.waitFor(/ kubeconfig ((?:[^\n]*\\\n)*[^\n]*)/))[1] ?? "";
   const password = (await serve.waitFor(/Initial admin password[^\n]*: (\S+)/))[1] ?? "";
   const issuerUrl = (await serve.waitFor(/issuer at (https:\S+)/))[1] ?? "";
@@ -45,7 +47,7 @@ test("zero-config serve: the printed kubeconfig command and kubeward login give 
 
   const userConfig = join(home, "user.kubeconfig");
   const args = command.replace(/\\\n/g, " ").trim().split(/\s+/);
-  await promisify(execFile)("./node_modules/.bin/node", [kubewardBin(), "kubeconfig", ...args, `--kubeconfig=${userConfig}`], { env: childEnv(home) });
+  await promisify(execFile)("./node_modules/.bin/node", [bin, "kubeconfig", ...args, `--kubeconfig=${userConfig}`], { env: childEnv(home) });
   const exec = (parse(await readFile(userConfig, "utf8")) as { users: { user: { exec: { command: string; args: string[] } } }[] }).users[0]?.user.exec;
   assert.ok(exec, "the kubeconfig has an exec user");
 

@@ -3,8 +3,9 @@
  * for tests that start kubeward as a process. `npm test` builds it first; run
  * by hand, a missing or stale build fails the test with what to do.
  */
-import { readdirSync, readFileSync, statSync } from "node:fs";
-import { join } from "node:path";
+import { existsSync, readdirSync, readFileSync, statSync } from "node:fs";
+import { cp } from "node:fs/promises";
+import { dirname, join, relative } from "node:path";
 
 const REPO = join(import.meta.dirname, "..", "..");
 export const KUBEWARD_BIN = join(REPO, "dist", "cli", "main.js");
@@ -49,4 +50,19 @@ export function kubewardBin(): string {
   if (inputs > built) throw new Error(`${KUBEWARD_BIN} is older than its sources: run \`npm run build\` first (npm test does)`);
   checked = true;
   return KUBEWARD_BIN;
+}
+
+/**
+ * Copies the built dist/ into `dir` and returns the copy's executable: dist/
+ * alone, with no node_modules in or above `dir`, as the image and a VM install
+ * ship it, so whatever the bundle still loads from node_modules fails there.
+ */
+export async function kubewardBinCopy(dir: string): Promise<string> {
+  for (let d = dir; ; d = dirname(d)) {
+    if (existsSync(join(d, "node_modules"))) throw new Error(`${join(d, "node_modules")} exists: a copy of dist/ under it could load packages from there`);
+    if (dirname(d) === d) break;
+  }
+  const dist = join(dirname(kubewardBin()), "..");
+  await cp(dist, join(dir, "dist"), { recursive: true });
+  return join(dir, "dist", relative(dist, KUBEWARD_BIN));
 }
