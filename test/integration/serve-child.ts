@@ -83,7 +83,7 @@ export async function serveWorkspace(t: TestContext, prefix: string): Promise<Se
   });
   return {
     dir, upstream,
-    start(args, env = childEnv(dir), bin = undefined) {
+    start(args, env = childEnv(dir), bin) {
       const child = startServe(args, env, bin);
       children.push(child);
       return child;

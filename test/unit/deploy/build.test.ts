@@ -5,6 +5,7 @@
  */
 import { test } from "node:test";
 import assert from "node:assert/strict";
+import { readFileSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { pathToFileURL } from "node:url";
 import type { Metafile } from "esbuild";
@@ -41,4 +42,9 @@ test("a build whose output would load a package from node_modules fails, naming 
   assert.doesNotThrow(() => assertSelfContained(importing("node:fs", "zlib", "supports-color"), "dist"));
   assert.throws(() => assertSelfContained(importing("node:fs", "yaml", "ajv/dist/runtime/equal"), "dist"),
     /^Error: build: dist: imports yaml, ajv\/dist\/runtime\/equal from node_modules, which dist\/ must not need$/);
+});
+
+test("dist/ says its files are ES modules itself, so a copy of it runs without kubeward's package.json", () => {
+  const dist = join(dirname(kubewardBin()), "..");
+  assert.deepEqual(JSON.parse(readFileSync(join(dist, "package.json"), "utf8")), { type: "module" });
 });
