@@ -55,6 +55,39 @@ test("an upstream that resets the connection is a 502, one that never answers is
   assert.match(metrics, /verb="list",class="resource",code="504"\} 1/);
 });
 
+test("a GET whose connection kube-apiserver closes before answering is sent again, once, on a new connection", async () => {
+  const h = await harness();
+  const ports: number[] = [];
+  h.upstream.route("/api/v1/namespaces/default/pods", (req, res) => {
+    ports.push(req.socket.remotePort ?? 0);
+    if (ports.length === 1) req.socket.destroy();
+    else res.writeHead(200, { "content-type": "application/json" }).end(`{"kind":"PodList","items":[]}`);
+  });
+  const reply = await send(h, "/api/v1/namespaces/default/pods", AUTH);
+  assert.equal(reply.status, 200);
+  assert.deepEqual(reply.json(), { kind: "PodList", items: [] });
+  assert.equal(ports.length, 2);
+  assert.notEqual(ports[0], ports[1], "the second attempt used another connection");
+});
+
+test("a GET the upstream keeps cutting off is tried twice, then a 502", async () => {
+  const h = await harness();
+  h.upstream.route("/api/v1/pods", (req) => { req.socket.destroy(); });
+  const reply = await send(h, "/api/v1/pods", AUTH);
+  assert.equal(reply.status, 502);
+  assert.equal(h.upstream.requests.filter((r) => r.url === "/api/v1/pods").length, 2);
+});
+
+test("a request with a body, or by a method that changes something, is never sent twice", async () => {
+  const h = await harness();
+  h.upstream.route("/api/v1/namespaces/default/configmaps", (req) => { req.socket.destroy(); });
+  const post = await send(h, "/api/v1/namespaces/default/configmaps", [...AUTH, "Content-Type", "application/json"], { method: "POST", body: `{"kind":"ConfigMap"}` });
+  assert.equal(post.status, 502);
+  const del = await send(h, "/api/v1/namespaces/default/configmaps/a", AUTH, { method: "DELETE" });
+  assert.equal(del.status, 502);
+  assert.deepEqual(h.upstream.requests.map((r) => r.method), ["POST", "DELETE"]);
+});
+
 test("an upstream that dies mid-body cuts the client's response instead of faking an end", async () => {
   const h = await harness();
   h.upstream.route("/api/v1/pods", (req, res) => {

@@ -74,17 +74,29 @@ export type ForwardOutcome =
  */
 export async function forward(upstream: Upstream, req: ForwardRequest, res: ClientResponse): Promise<ForwardOutcome> {
   const credentials = await upstream.credentialHeaders();
+  const send = (exchange: Exchange) => overHttp1(upstream, req, credentials, exchange);
+  const replay = req.body === null && REPLAYABLE_METHODS.has(req.method) ? send : undefined;
   if (req.longRunning && req.body === null) {
     const stream = await openStream(upstream, req, credentials);
     if (stream !== undefined) {
       return new Promise((resolve) => {
-        const exchange = new Exchange(true, res, resolve);
-        new StreamDriver(stream, exchange, upstream.headersTimeoutMs, () => overHttp1(upstream, req, credentials, exchange));
+        const exchange = new Exchange(true, res, resolve, replay);
+        new StreamDriver(stream, exchange, upstream.headersTimeoutMs, () => send(exchange));
       });
     }
   }
-  return new Promise((resolve) => overHttp1(upstream, req, credentials, new Exchange(req.longRunning, res, resolve)));
+  return new Promise((resolve) => send(new Exchange(req.longRunning, res, resolve, replay)));
 }
+
+/**
+ * Methods whose request, without a body, is sent again once when its
+ * connection breaks before any answer: kube-apiserver may close an idle
+ * keep-alive connection (on shutdown, in an upgrade) just as a request leaves
+ * on it. Go's HTTP transport, and so kube-oidc-proxy, sends such a request
+ * again when a reused connection breaks; undici does not say whether a
+ * connection was reused, so a new one that breaks is tried once more too.
+ */
+const REPLAYABLE_METHODS: ReadonlySet<string> = new Set(["GET", "HEAD", "OPTIONS"]);
 
 /** Sends the request over the HTTP/1.1 pool, answering to `exchange`. */
 function overHttp1(upstream: Upstream, req: ForwardRequest, credentials: readonly string[], exchange: Exchange): void {
@@ -266,11 +278,17 @@ class Exchange implements Dispatcher.DispatchHandler, Relay {
   private readonly res: ClientResponse;
   /** Resolves forward's promise; dropped once called, so an open watch does not keep it. */
   private resolve: (outcome: ForwardOutcome) => void;
+  /**
+   * Sends the request again over HTTP/1.1 (a replayable request only);
+   * dropped once used or once the upstream answers, with the request it holds.
+   */
+  private replay: ((exchange: Exchange) => void) | undefined;
 
-  constructor(longRunning: boolean, res: ClientResponse, resolve: (outcome: ForwardOutcome) => void) {
+  constructor(longRunning: boolean, res: ClientResponse, resolve: (outcome: ForwardOutcome) => void, replay: ((exchange: Exchange) => void) | undefined) {
     this.longRunning = longRunning;
     this.res = res;
     this.resolve = resolve;
+    this.replay = replay;
     res.on("close", () => {
       if (res.writableEnded) return;
       this.clientGone = true;
@@ -284,6 +302,7 @@ class Exchange implements Dispatcher.DispatchHandler, Relay {
   }
 
   onResponseStart(_controller: Dispatcher.DispatchController, statusCode: number, headers: IncomingHttpHeaders): void {
+    this.replay = undefined;
     const { res } = this;
     try {
       res.writeHead(statusCode, responseHeaders(headers));
@@ -357,6 +376,10 @@ class Exchange implements Dispatcher.DispatchHandler, Relay {
     clearTimeout(this.endTimer);
     if (!this.started) {
       const { error, kind } = upstreamFailure(err);
+      if (kind === "reset" && this.replay !== undefined && !this.clientGone) {
+        this.sendAgain(this.replay);
+        return;
+      }
       this.fail(error, kind);
       return;
     }
@@ -366,6 +389,16 @@ class Exchange implements Dispatcher.DispatchHandler, Relay {
     }
     this.res.destroy();
     this.settle(upstreamFailure(err).kind);
+  }
+
+  /**
+   * Sends the request once more, after undici has finished with the broken
+   * connection: it broke before any answer, so the client has seen nothing.
+   */
+  private sendAgain(replay: (exchange: Exchange) => void): void {
+    this.replay = undefined;
+    this.controller = undefined;
+    process.nextTick(replay, this);
   }
 
   private fail(error: KubewardError, errorKind: UpstreamErrorKind): void {
