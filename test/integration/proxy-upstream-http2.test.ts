@@ -5,7 +5,7 @@
  */
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { connect, constants, createSecureServer, type Http2SecureServer } from "node:http2";
+import { connect, constants, createSecureServer, type Http2SecureServer, type ServerHttp2Stream } from "node:http2";
 import { once } from "node:events";
 import type { AddressInfo } from "node:net";
 import { createCertificateAuthority, issueCertificate } from "../../src/pki/certificates.ts";
@@ -122,6 +122,49 @@ test("a watch stream the upstream refuses unprocessed (REFUSED_STREAM) is sent a
   assert.equal(w.text, '{"type":"ADDED"}\n{"type":"MODIFIED"}\n');
   assert.equal(refusals, 1);
   assert.equal(up.seen.at(-1)?.httpVersion, "1.1", "answered over HTTP/1.1 after the refusal");
+});
+
+for (const [how, cut] of [
+  ["ends with NO_ERROR", (stream: ServerHttp2Stream) => stream.close(constants.NGHTTP2_NO_ERROR)],
+  ["cancels", (stream: ServerHttp2Stream) => stream.close(constants.NGHTTP2_CANCEL)],
+  ["loses with its connection", (stream: ServerHttp2Stream) => stream.session?.destroy()],
+] as const) {
+  test(`a watch stream the upstream ${how} before any answer is sent again over HTTP/1.1, not relayed as an empty 200`, async (t) => {
+    const up = await startH2Upstream();
+    t.after(() => up.server.close());
+    let cuts = 0;
+    up.server.prependListener("stream", (stream, headers) => {
+      if (cuts > 0 || !String(headers[":path"]).includes("watch=1")) return;
+      cuts++;
+      cut(stream);
+    });
+    const h = await startHarness({ upstreamConfig: { server: up.url, caPem: up.caPem } });
+    t.after(() => h.close());
+
+    const w = await send(h, "/api/v1/namespaces/default/configmaps?watch=1", ["Authorization", "Bearer alice-token"]);
+    assert.equal(w.status, 200);
+    assert.equal(w.text, '{"type":"ADDED"}\n{"type":"MODIFIED"}\n');
+    assert.equal(cuts, 1);
+    assert.equal(up.seen.at(-1)?.httpVersion, "1.1", "answered over HTTP/1.1 after the cut");
+  });
+}
+
+test("a watch stream the upstream resets with INTERNAL_ERROR before any answer is a 502 Status, not sent again", async (t) => {
+  const up = await startH2Upstream();
+  t.after(() => up.server.close());
+  let resets = 0;
+  up.server.prependListener("stream", (stream, headers) => {
+    if (!String(headers[":path"]).includes("watch=1")) return;
+    resets++;
+    stream.close(constants.NGHTTP2_INTERNAL_ERROR);
+  });
+  const h = await startHarness({ upstreamConfig: { server: up.url, caPem: up.caPem } });
+  t.after(() => h.close());
+
+  const w = await send(h, "/api/v1/namespaces/default/configmaps?watch=1", ["Authorization", "Bearer alice-token"]);
+  assert.equal(w.status, 502);
+  assert.equal((w.json() as { kind: string }).kind, "Status");
+  assert.equal(resets, 1);
 });
 
 for (const how of ["resets its stream", "drops its connection"] as const) {

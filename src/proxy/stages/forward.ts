@@ -153,8 +153,10 @@ function onDrivenClose(this: DrivenStream): void {
 /**
  * Feeds an HTTP/2 stream's answer to `exchange`, as undici's controller does
  * over HTTP/1.1. A stream the server refused before answering (REFUSED_STREAM:
- * it never processed it, e.g. after a GOAWAY) goes over HTTP/1.1 instead. A
- * class rather than a dozen closures: one lives as long as each open watch.
+ * it never processed it, e.g. after a GOAWAY) goes over HTTP/1.1 instead; one
+ * closed or cut off before answering otherwise is a reset, which the exchange
+ * replays once when the request allows it. A class rather than a dozen
+ * closures: one lives as long as each open watch.
  */
 class StreamDriver implements Dispatcher.DispatchController {
   readonly reason = null;
@@ -226,8 +228,16 @@ class StreamDriver implements Dispatcher.DispatchController {
     this.exchange.onResponseStart(this, Number(head[":status"]), headers);
   }
 
-  /** @internal the stream's "end" listener */
+  /**
+   * @internal the stream's "end" listener. A stream that ends before any
+   * response head (closed with NO_ERROR or CANCEL, or its connection gone)
+   * was not answered: a closed stream, not an empty 200.
+   */
   onEnd(): void {
+    if (!this.answered) {
+      this.onClosed();
+      return;
+    }
     if (this.finished) return;
     this.finished = true;
     this.exchange.onResponseEnd();
