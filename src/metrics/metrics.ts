@@ -24,6 +24,7 @@ export class Metrics {
   readonly jwksLastFetch: Gauge;
   readonly jwksKeys: Gauge;
   readonly upstreamErrors: Counter<"kind">;
+  readonly upstreamRetries: Counter<"reason">;
   readonly impersonationReviews: Counter<"result">;
   readonly ready: Gauge;
   readonly buildInfo: Gauge<"version" | "node">;
@@ -50,6 +51,10 @@ export class Metrics {
     this.jwksLastFetch = new Gauge({ name: `${p}jwks_last_success_timestamp_seconds`, help: "Unix time of the last successful JWKS fetch (key-set age is now minus this).", registers });
     this.jwksKeys = new Gauge({ name: `${p}jwks_keys`, help: "Number of keys in the cached key set.", registers });
     this.upstreamErrors = new Counter({ name: `${p}upstream_errors_total`, help: "Failures talking to kube-apiserver by kind (connect, timeout, tls, reset, bad_response).", labelNames: ["kind"], registers });
+    this.upstreamRetries = new Counter({
+      name: `${p}upstream_retries_total`, labelNames: ["reason"], registers,
+      help: "Requests sent to kube-apiserver once more because it dropped them unanswered, by reason (reset: the connection broke before any answer; refused_stream: an HTTP/2 stream refused unprocessed, sent over HTTP/1.1).",
+    });
     this.impersonationReviews = new Counter({ name: `${p}impersonation_reviews_total`, help: "SubjectAccessReviews made for client-requested impersonation, by result (allowed, denied, error).", labelNames: ["result"], registers });
     this.ready = new Gauge({ name: `${p}ready`, help: "1 when the proxy can serve (keys loaded, upstream answering), else 0.", registers });
     this.buildInfo = new Gauge({ name: `${p}build_info`, help: "Build information; always 1.", labelNames: ["version", "node"], registers });

@@ -68,7 +68,9 @@ export interface ProxyServer {
  */
 export function createProxyServer(config: ProxyConfig, deps: ProxyDeps): ProxyServer {
   const { logger, metrics, clock } = deps;
-  const upstream = createUpstream(config.upstream, { clock, logger, headersTimeoutMs: deps.tuning?.upstreamTimeoutMs ?? 120_000 });
+  const upstream = createUpstream(config.upstream, { clock, logger, headersTimeoutMs: deps.tuning?.upstreamTimeoutMs ?? 120_000,
+    onRetry: (reason) => metrics.upstreamRetries.inc({ reason }),
+  });
   const drain = createDrainTracker();
   const ctx: HandlerContext = {
     config, authenticator: deps.authenticator, clock, logger, metrics, upstream, review: createAccessReviewer(upstream), drain,

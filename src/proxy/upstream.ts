@@ -26,6 +26,8 @@ export interface Upstream {
   readonly tls: ConnectionOptions;
   /** Longest wait for response headers, for requests made outside the pool too. */
   readonly headersTimeoutMs: number;
+  /** Called each time a request is sent once more because kube-apiserver dropped it unanswered. */
+  readonly retried: (reason: UpstreamRetryReason) => void;
   /** `["Authorization", "Bearer …"]` when the proxy presents a token, else []. */
   credentialHeaders(): Promise<string[]>;
   /** Sends a JSON request with the proxy's own identity; the body is parsed when it is JSON. */
@@ -39,7 +41,16 @@ export interface UpstreamOptions {
   readonly logger: Logger;
   /** Longest wait for response headers before a 504. */
   readonly headersTimeoutMs: number;
+  /** Hears each request sent once more (for the metric); the upstream logs it too. */
+  readonly onRetry: (reason: UpstreamRetryReason) => void;
 }
+
+/**
+ * Why a request was sent to kube-apiserver once more: its connection broke
+ * before any answer (a GET, HEAD or OPTIONS without a body only), or an
+ * HTTP/2 stream was refused unprocessed and went over HTTP/1.1 instead.
+ */
+export type UpstreamRetryReason = "reset" | "refused_stream";
 
 /** Opens the pool to `config.server`. */
 export function createUpstream(config: UpstreamConfig, options: UpstreamOptions): Upstream {
@@ -65,8 +76,12 @@ export function createUpstream(config: UpstreamConfig, options: UpstreamOptions)
   };
   const basePath = url.pathname.replace(/\/+$/, "");
   const streams = createUpstreamStreams(url.origin, tls);
+  const retried = (reason: UpstreamRetryReason) => {
+    options.logger.debug({ reason }, "kube-apiserver dropped a request unanswered; sending it once more");
+    options.onRetry(reason);
+  };
   return {
-    origin: url.origin, basePath, pool, streams, tls, credentialHeaders, headersTimeoutMs: options.headersTimeoutMs,
+    origin: url.origin, basePath, pool, streams, tls, credentialHeaders, headersTimeoutMs: options.headersTimeoutMs, retried,
     requestJson: async (method, path, body) => {
       const headers = [...(await credentialHeaders()), "Accept", "application/json"];
       if (body !== undefined) headers.push("Content-Type", "application/json");

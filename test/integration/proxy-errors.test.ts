@@ -68,6 +68,8 @@ test("a GET whose connection kube-apiserver closes before answering is sent agai
   assert.deepEqual(reply.json(), { kind: "PodList", items: [] });
   assert.equal(ports.length, 2);
   assert.notEqual(ports[0], ports[1], "the second attempt used another connection");
+  assert.match(await h.metrics.registry.getSingleMetricAsString("kubeward_upstream_retries_total"), /reason="reset"\} 1/);
+  assert.doesNotMatch(await h.metrics.registry.getSingleMetricAsString("kubeward_upstream_errors_total"), /kind=/, "the client saw no failure");
 });
 
 test("a GET the upstream keeps cutting off is tried twice, then a 502", async () => {
@@ -76,6 +78,8 @@ test("a GET the upstream keeps cutting off is tried twice, then a 502", async ()
   const reply = await send(h, "/api/v1/pods", AUTH);
   assert.equal(reply.status, 502);
   assert.equal(h.upstream.requests.filter((r) => r.url === "/api/v1/pods").length, 2);
+  assert.match(await h.metrics.registry.getSingleMetricAsString("kubeward_upstream_retries_total"), /reason="reset"\} 1/);
+  assert.match(await h.metrics.registry.getSingleMetricAsString("kubeward_upstream_errors_total"), /kind="reset"\} 1/);
 });
 
 test("a request with a body, or by a method that changes something, is never sent twice", async () => {
@@ -86,6 +90,7 @@ test("a request with a body, or by a method that changes something, is never sen
   const del = await send(h, "/api/v1/namespaces/default/configmaps/a", AUTH, { method: "DELETE" });
   assert.equal(del.status, 502);
   assert.deepEqual(h.upstream.requests.map((r) => r.method), ["POST", "DELETE"]);
+  assert.doesNotMatch(await h.metrics.registry.getSingleMetricAsString("kubeward_upstream_retries_total"), /reason=/);
 });
 
 test("an upstream that dies mid-body cuts the client's response instead of faking an end", async () => {

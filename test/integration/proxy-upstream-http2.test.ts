@@ -122,6 +122,7 @@ test("a watch stream the upstream refuses unprocessed (REFUSED_STREAM) is sent a
   assert.equal(w.text, '{"type":"ADDED"}\n{"type":"MODIFIED"}\n');
   assert.equal(refusals, 1);
   assert.equal(up.seen.at(-1)?.httpVersion, "1.1", "answered over HTTP/1.1 after the refusal");
+  assert.match(await h.metrics.registry.getSingleMetricAsString("kubeward_upstream_retries_total"), /^kubeward_upstream_retries_total\{reason="refused_stream"\} 1$/m);
 });
 
 for (const [how, cut] of [
@@ -146,6 +147,7 @@ for (const [how, cut] of [
     assert.equal(w.text, '{"type":"ADDED"}\n{"type":"MODIFIED"}\n');
     assert.equal(cuts, 1);
     assert.equal(up.seen.at(-1)?.httpVersion, "1.1", "answered over HTTP/1.1 after the cut");
+    assert.match(await h.metrics.registry.getSingleMetricAsString("kubeward_upstream_retries_total"), /^kubeward_upstream_retries_total\{reason="reset"\} 1$/m);
   });
 }
 
@@ -165,6 +167,7 @@ test("a watch stream the upstream resets with INTERNAL_ERROR before any answer i
   assert.equal(w.status, 502);
   assert.equal((w.json() as { kind: string }).kind, "Status");
   assert.equal(resets, 1);
+  assert.doesNotMatch(await h.metrics.registry.getSingleMetricAsString("kubeward_upstream_retries_total"), /reason=/);
 });
 
 for (const how of ["resets its stream", "drops its connection"] as const) {

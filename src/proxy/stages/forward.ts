@@ -9,7 +9,7 @@ import { constants, type ClientHttp2Stream, type IncomingHttpStatusHeader } from
 import type { Dispatcher } from "undici";
 import type { Readable } from "node:stream";
 import { HOP_BY_HOP } from "../headers.ts";
-import { upstreamFailure, type Upstream, type UpstreamErrorKind } from "../upstream.ts";
+import { upstreamFailure, type Upstream, type UpstreamErrorKind, type UpstreamRetryReason } from "../upstream.ts";
 import { cancelStream } from "../upstream-streams.ts";
 import { KubewardError } from "../../errors.ts";
 
@@ -74,14 +74,17 @@ export type ForwardOutcome =
  */
 export async function forward(upstream: Upstream, req: ForwardRequest, res: ClientResponse): Promise<ForwardOutcome> {
   const credentials = await upstream.credentialHeaders();
-  const send = (exchange: Exchange) => overHttp1(upstream, req, credentials, exchange);
+  const send: Send = (exchange, again) => {
+    if (again !== undefined) upstream.retried(again);
+    overHttp1(upstream, req, credentials, exchange);
+  };
   const replay = req.body === null && REPLAYABLE_METHODS.has(req.method) ? send : undefined;
   if (req.longRunning && req.body === null) {
     const stream = await openStream(upstream, req, credentials);
     if (stream !== undefined) {
       return new Promise((resolve) => {
         const exchange = new Exchange(true, res, resolve, replay);
-        new StreamDriver(stream, exchange, upstream.headersTimeoutMs, () => send(exchange));
+        new StreamDriver(stream, exchange, upstream.headersTimeoutMs, () => send(exchange, "refused_stream"));
       });
     }
   }
@@ -97,6 +100,9 @@ export async function forward(upstream: Upstream, req: ForwardRequest, res: Clie
  * connection was reused, so a new one that breaks is tried once more too.
  */
 const REPLAYABLE_METHODS: ReadonlySet<string> = new Set(["GET", "HEAD", "OPTIONS"]);
+
+/** Sends the request over HTTP/1.1 for `exchange`; `again` says why when it is not the first time. */
+type Send = (exchange: Exchange, again?: UpstreamRetryReason) => void;
 
 /** Sends the request over the HTTP/1.1 pool, answering to `exchange`. */
 function overHttp1(upstream: Upstream, req: ForwardRequest, credentials: readonly string[], exchange: Exchange): void {
@@ -292,9 +298,9 @@ class Exchange implements Dispatcher.DispatchHandler, Relay {
    * Sends the request again over HTTP/1.1 (a replayable request only);
    * dropped once used or once the upstream answers, with the request it holds.
    */
-  private replay: ((exchange: Exchange) => void) | undefined;
+  private replay: Send | undefined;
 
-  constructor(longRunning: boolean, res: ClientResponse, resolve: (outcome: ForwardOutcome) => void, replay: ((exchange: Exchange) => void) | undefined) {
+  constructor(longRunning: boolean, res: ClientResponse, resolve: (outcome: ForwardOutcome) => void, replay: Send | undefined) {
     this.longRunning = longRunning;
     this.res = res;
     this.resolve = resolve;
@@ -405,10 +411,10 @@ class Exchange implements Dispatcher.DispatchHandler, Relay {
    * Sends the request once more, after undici has finished with the broken
    * connection: it broke before any answer, so the client has seen nothing.
    */
-  private sendAgain(replay: (exchange: Exchange) => void): void {
+  private sendAgain(replay: Send): void {
     this.replay = undefined;
     this.controller = undefined;
-    process.nextTick(replay, this);
+    process.nextTick(replay, this, "reset");
   }
 
   private fail(error: KubewardError, errorKind: UpstreamErrorKind): void {

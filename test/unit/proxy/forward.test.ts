@@ -34,7 +34,7 @@ function fakeUpstream(contentType: string, seen: Record<string, unknown>[] = [])
     get aborted() { return aborted; },
   };
   const upstream: Upstream = {
-    origin: "https://kube.test", basePath: "/prefix", tls: {}, headersTimeoutMs: 1_000,
+    origin: "https://kube.test", basePath: "/prefix", tls: {}, headersTimeoutMs: 1_000, retried: () => {},
     credentialHeaders: async () => ["Authorization", "Bearer proxy"],
     streams: { open: async () => undefined, close: () => {} },
     requestJson: async () => ({ statusCode: 200, body: undefined }),
