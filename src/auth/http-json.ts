@@ -48,15 +48,31 @@ function readCapped(res: IncomingMessage): Promise<string> {
   });
 }
 
-function get(agent: Agent, url: URL, signal: AbortSignal, headers: Record<string, string>): Promise<IncomingMessage> {
+/**
+ * One GET. Sent once more when it went out on a kept-alive connection that
+ * broke before any answer: the issuer (or a load balancer before it) may
+ * close an idle connection just as the next periodic key fetch leaves on
+ * it, and Go's HTTP client, kube-apiserver's, sends such a request again.
+ */
+function get(agent: Agent, url: URL, signal: AbortSignal, headers: Record<string, string>, again = true): Promise<IncomingMessage> {
   return new Promise((resolve, reject) => {
     const options = { method: "GET", headers, signal };
     const req = url.protocol === "https:" ? httpsRequest(url, { ...options, agent }) : httpRequest(url, options);
-    req.once("response", resolve);
-    req.once("error", reject);
+    let answered = false;
+    req.once("response", (res) => {
+      answered = true;
+      resolve(res);
+    });
+    req.once("error", (err: NodeJS.ErrnoException) => {
+      if (again && !answered && req.reusedSocket && STALE_CONNECTION.has(err.code ?? "") && !signal.aborted) resolve(get(agent, url, signal, headers, false));
+      else reject(err);
+    });
     req.end();
   });
 }
+
+/** How a request fails on a kept-alive connection the other side has closed. */
+const STALE_CONNECTION: ReadonlySet<string> = new Set(["ECONNRESET", "EPIPE"]);
 
 async function getText(agent: Agent, url: string, signal: AbortSignal, headers: Record<string, string>): Promise<string> {
   const deadline = AbortSignal.any([signal, AbortSignal.timeout(REQUEST_TIMEOUT_MS)]);

@@ -8,7 +8,8 @@ import { test } from "node:test";
 import assert from "node:assert/strict";
 import { createServer, type Server } from "node:https";
 import { once } from "node:events";
-import type { AddressInfo } from "node:net";
+import type { AddressInfo, Socket } from "node:net";
+import type { ServerResponse } from "node:http";
 import { createCertificateAuthority, issueCertificate } from "../../src/pki/certificates.ts";
 import { createIssuerAgent, createJsonGetter, createTextGetter } from "../../src/auth/http-json.ts";
 
@@ -80,4 +81,54 @@ test("refusals are clear: untrusted certificate, HTTP errors, https to http, red
   const aborted = new AbortController();
   aborted.abort();
   await assert.rejects(get(`${base}/x`, aborted.signal), /abort/i);
+});
+
+/** An issuer whose answer depends on how many requests its connection has carried (1 for the first). */
+async function startConnectionCounting(answer: (nth: number, socket: Socket, res: ServerResponse) => void) {
+  const ca = await createCertificateAuthority("http-json-ca");
+  const leaf = await issueCertificate(ca, { commonName: "127.0.0.1", hosts: ["127.0.0.1"], usage: "server" });
+  const served = new WeakMap<Socket, number>();
+  const connections = new Set<Socket>();
+  const server = createServer({ cert: leaf.certPem, key: leaf.keyPem }, (req, res) => {
+    const socket = req.socket;
+    const nth = (served.get(socket) ?? 0) + 1;
+    served.set(socket, nth);
+    connections.add(socket);
+    answer(nth, socket, res);
+  });
+  server.listen(0, "127.0.0.1");
+  await once(server, "listening");
+  const url = `https://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  return { caPem: ca.certPem, url, connections, close: () => server.close() };
+}
+
+test("a fetch on a kept-alive connection the issuer drops before answering is sent once more, on a new connection", async (t) => {
+  const s = await startConnectionCounting((nth, socket, res) => {
+    // The issuer closes an idle keep-alive connection just as the next request leaves on it.
+    if (nth > 1) socket.destroy();
+    else res.writeHead(200, { "content-type": "application/json" }).end(`{"keys":[]}`);
+  });
+  t.after(s.close);
+  const agent = createIssuerAgent(s.caPem);
+  t.after(() => agent.destroy());
+  const get = createJsonGetter(agent);
+  const signal = new AbortController().signal;
+
+  assert.deepEqual(await get(`${s.url}/keys`, signal), { keys: [] });
+  assert.deepEqual(await get(`${s.url}/keys`, signal), { keys: [] });
+  assert.equal(s.connections.size, 2, "the second fetch was answered on a new connection");
+});
+
+test("a fetch on a new connection that breaks fails at once, with the transport's error", async (t) => {
+  let requests = 0;
+  const s = await startConnectionCounting((_nth, socket) => {
+    requests++;
+    socket.destroy();
+  });
+  t.after(s.close);
+  const agent = createIssuerAgent(s.caPem);
+  t.after(() => agent.destroy());
+
+  await assert.rejects(createJsonGetter(agent)(`${s.url}/keys`, new AbortController().signal), /ECONNRESET|socket hang up/);
+  assert.equal(requests, 1, "a request that never reused a connection is not sent again");
 });
