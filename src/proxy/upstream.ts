@@ -85,12 +85,14 @@ export function createUpstream(config: UpstreamConfig, options: UpstreamOptions)
     requestJson: async (method, path, body) => {
       const headers = [...(await credentialHeaders()), "Accept", "application/json"];
       if (body !== undefined) headers.push("Content-Type", "application/json");
-      try {
-        const res = await exchangeText(pool, { method, path: basePath + path, headers, body: body === undefined ? null : JSON.stringify(body) });
-        return { statusCode: res.statusCode, body: parseJson(res.text) };
-      } catch (err) {
-        throw upstreamFailure(err).error;
-      }
+      const options = { method, path: basePath + path, headers, body: body === undefined ? null : JSON.stringify(body) };
+      const res = await exchangeText(pool, options).catch((err: unknown) => {
+        const failure = upstreamFailure(err);
+        if (failure.kind !== "reset" || !isReplayable(method, options.body !== null)) throw failure.error;
+        retried("reset");
+        return exchangeText(pool, options).catch((again: unknown) => { throw upstreamFailure(again).error; });
+      });
+      return { statusCode: res.statusCode, body: parseJson(res.text) };
     },
     close: async () => {
       streams.close();
@@ -124,6 +126,21 @@ function parseJson(text: string): unknown {
     return undefined;
   }
 }
+
+/**
+ * Whether a request whose connection broke before any answer may be sent
+ * once more: a GET, HEAD or OPTIONS without a body. kube-apiserver may close
+ * an idle keep-alive connection (on shutdown, in an upgrade) just as a
+ * request leaves on it. Go's HTTP transport, and so kube-oidc-proxy, sends
+ * such a request again when a reused connection breaks; undici does not say
+ * whether a connection was reused, so a new one that breaks is tried once
+ * more too.
+ */
+export function isReplayable(method: string, hasBody: boolean): boolean {
+  return !hasBody && REPLAYABLE_METHODS.has(method);
+}
+
+const REPLAYABLE_METHODS: ReadonlySet<string> = new Set(["GET", "HEAD", "OPTIONS"]);
 
 /** The metric kinds of upstream failures (the upstreamErrors label). */
 export type UpstreamErrorKind = "connect" | "timeout" | "tls" | "reset" | "bad_response";

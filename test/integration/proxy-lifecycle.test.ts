@@ -5,6 +5,7 @@ import { connect } from "node:tls";
 import { connect as netConnect } from "node:net";
 import { once } from "node:events";
 import { startHarness, send, type Harness } from "./proxy-harness.ts";
+import { startRecordingUpstream } from "../tools/recording-upstream.ts";
 import { createOpsServers } from "../../src/health/ops-server.ts";
 import { createLogger } from "../../src/log/logger.ts";
 import { createCertificateAuthority, issueCertificate } from "../../src/pki/certificates.ts";
@@ -58,6 +59,28 @@ test("a probe result goes stale: without a recent success the proxy is not ready
   t.after(() => h.close());
   await waitFor(() => h.proxy.ready(), "ready after the first probe");
   h.clock.set(h.clock.now() + 3 * 60_000 + 1);
+  assert.equal(h.proxy.ready(), false);
+});
+
+test("a readiness probe whose connection kube-apiserver drops unanswered is sent once more, so one drop does not make the proxy unready", async (t) => {
+  const upstream = await startRecordingUpstream();
+  t.after(() => upstream.close());
+  upstream.dropReadyz(1);
+  const h = await startHarness({ upstream, tuning: { probeIntervalMs: 60_000 } });
+  t.after(() => h.close());
+  await waitFor(() => h.proxy.ready(), "ready after the first probe, sent twice");
+  assert.equal(upstream.readyzRequests(), 2);
+  assert.match(await h.metrics.registry.getSingleMetricAsString("kubeward_upstream_retries_total"), /^kubeward_upstream_retries_total\{reason="reset"\} 1$/m);
+});
+
+test("a readiness probe dropped twice fails after its second attempt", async (t) => {
+  const upstream = await startRecordingUpstream();
+  t.after(() => upstream.close());
+  upstream.dropReadyz(2);
+  const h = await startHarness({ upstream, tuning: { probeIntervalMs: 60_000 } });
+  t.after(() => h.close());
+  await waitFor(() => h.logs().some((l) => l["msg"] === "upstream probe failed"), "the probe failed");
+  assert.equal(upstream.readyzRequests(), 2);
   assert.equal(h.proxy.ready(), false);
 });
 

@@ -50,6 +50,10 @@ export interface RecordingUpstream {
   setReviewer(reviewer: Reviewer): void;
   /** Makes /readyz answer 200 (true) or 500 (false). */
   setReady(ready: boolean): void;
+  /** Makes the next `count` /readyz requests go unanswered, their connection destroyed. */
+  dropReadyz(count: number): void;
+  /** How many /readyz requests arrived. */
+  readyzRequests(): number;
   /** Makes upgrades answer this status and body instead of 101. */
   refuseUpgrades(status: number, body: string): void;
   /** Makes upgrades go unanswered (the connection stays open, silent). */
@@ -86,6 +90,8 @@ interface State {
   routes: { prefix: string; handler: Route }[];
   reviewer: Reviewer;
   ready: boolean;
+  dropReadyz: number;
+  readyzRequests: number;
   refusal: { status: number; body: string } | undefined;
   silent: boolean;
   readonly requests: RecordedRequest[];
@@ -100,7 +106,7 @@ export async function startRecordingUpstream(): Promise<RecordingUpstream> {
   const serving = await issueCertificate(ca, { commonName: "kube-apiserver", hosts: ["127.0.0.1", "localhost"], usage: "server" });
   const clientCert = await issueCertificate(ca, { commonName: "kubeward-proxy", usage: "client" });
   const state: State = {
-    routes: [], reviewer: () => ({ allowed: false }), ready: true, refusal: undefined, silent: false,
+    routes: [], reviewer: () => ({ allowed: false }), ready: true, dropReadyz: 0, readyzRequests: 0, refusal: undefined, silent: false,
     requests: [], upgrades: [], reviews: [], upgraded: new Set(),
   };
   const server = createServer({ cert: serving.certPem, key: serving.keyPem, ca: ca.certPem, requestCert: true, rejectUnauthorized: true },
@@ -114,6 +120,8 @@ export async function startRecordingUpstream(): Promise<RecordingUpstream> {
     route: (prefix, handler) => { state.routes.push({ prefix, handler }); },
     setReviewer: (r) => { state.reviewer = r; },
     setReady: (r) => { state.ready = r; },
+    dropReadyz: (count) => { state.dropReadyz = count; },
+    readyzRequests: () => state.readyzRequests,
     refuseUpgrades: (status, body) => { state.refusal = { status, body }; },
     ignoreUpgrades: () => { state.silent = true; },
     dropUpgrades: () => { for (const socket of state.upgraded) socket.destroy(); },
@@ -127,7 +135,14 @@ export async function startRecordingUpstream(): Promise<RecordingUpstream> {
 
 async function answer(state: State, req: IncomingMessage, res: ServerResponse): Promise<void> {
   const path = (req.url ?? "").split("?")[0] ?? "";
-  if (path.endsWith("/readyz")) return void res.writeHead(state.ready ? 200 : 500).end(state.ready ? "ok" : "not ready");
+  if (path.endsWith("/readyz")) {
+    state.readyzRequests++;
+    if (state.dropReadyz > 0) {
+      state.dropReadyz--;
+      return void req.socket.destroy();
+    }
+    return void res.writeHead(state.ready ? 200 : 500).end(state.ready ? "ok" : "not ready");
+  }
   if (path.endsWith("/apis/authorization.k8s.io/v1/subjectaccessreviews")) return review(state, req, res);
   state.requests.push(recordRequest(req));
   const route = [...state.routes].reverse().find((r) => path.startsWith(r.prefix));

@@ -9,7 +9,7 @@ import { constants, type ClientHttp2Stream, type IncomingHttpStatusHeader } from
 import type { Dispatcher } from "undici";
 import type { Readable } from "node:stream";
 import { HOP_BY_HOP } from "../headers.ts";
-import { upstreamFailure, type Upstream, type UpstreamErrorKind, type UpstreamRetryReason } from "../upstream.ts";
+import { isReplayable, upstreamFailure, type Upstream, type UpstreamErrorKind, type UpstreamRetryReason } from "../upstream.ts";
 import { cancelStream } from "../upstream-streams.ts";
 import { KubewardError } from "../../errors.ts";
 
@@ -78,7 +78,7 @@ export async function forward(upstream: Upstream, req: ForwardRequest, res: Clie
     if (again !== undefined) upstream.retried(again);
     overHttp1(upstream, req, credentials, exchange);
   };
-  const replay = req.body === null && REPLAYABLE_METHODS.has(req.method) ? send : undefined;
+  const replay = isReplayable(req.method, req.body !== null) ? send : undefined;
   if (req.longRunning && req.body === null) {
     const stream = await openStream(upstream, req, credentials);
     if (stream !== undefined) {
@@ -90,16 +90,6 @@ export async function forward(upstream: Upstream, req: ForwardRequest, res: Clie
   }
   return new Promise((resolve) => send(new Exchange(req.longRunning, res, resolve, replay)));
 }
-
-/**
- * Methods whose request, without a body, is sent again once when its
- * connection breaks before any answer: kube-apiserver may close an idle
- * keep-alive connection (on shutdown, in an upgrade) just as a request leaves
- * on it. Go's HTTP transport, and so kube-oidc-proxy, sends such a request
- * again when a reused connection breaks; undici does not say whether a
- * connection was reused, so a new one that breaks is tried once more too.
- */
-const REPLAYABLE_METHODS: ReadonlySet<string> = new Set(["GET", "HEAD", "OPTIONS"]);
 
 /** Sends the request over HTTP/1.1 for `exchange`; `again` says why when it is not the first time. */
 type Send = (exchange: Exchange, again?: UpstreamRetryReason) => void;
