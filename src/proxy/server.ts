@@ -37,6 +37,14 @@ export interface ProxyTuning {
   readonly probeIntervalMs?: number;
   /** How often the serving certificate files are re-read (default 30 s). */
   readonly certReloadIntervalMs?: number;
+  /**
+   * How often an HTTP/2 connection to kube-apiserver that carries watches is
+   * pinged (default 30 s), and how long the answer may take before the
+   * connection and its watches are closed (default 15 s): client-go's
+   * defaults for its own connections.
+   */
+  readonly upstreamPingIntervalMs?: number;
+  readonly upstreamPingTimeoutMs?: number;
 }
 
 /** What the proxy is built from (the clock, logger and metrics are passed in, never global). */
@@ -70,6 +78,7 @@ export function createProxyServer(config: ProxyConfig, deps: ProxyDeps): ProxySe
   const { logger, metrics, clock } = deps;
   const upstream = createUpstream(config.upstream, { clock, logger, headersTimeoutMs: deps.tuning?.upstreamTimeoutMs ?? 120_000,
     onRetry: (reason) => metrics.upstreamRetries.inc({ reason }),
+    pingIntervalMs: deps.tuning?.upstreamPingIntervalMs ?? 30_000, pingTimeoutMs: deps.tuning?.upstreamPingTimeoutMs ?? 15_000,
   });
   const drain = createDrainTracker();
   const ctx: HandlerContext = {

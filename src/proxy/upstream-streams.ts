@@ -11,9 +11,18 @@
  * (kube-apiserver's default is 250); then another session is opened. An
  * upstream that does not negotiate h2 by ALPN is remembered, and callers fall
  * back to HTTP/1.1.
+ *
+ * A session with open streams is pinged (HTTP/2 PING) every
+ * `health.pingIntervalMs` and destroyed when an answer takes longer than
+ * `health.pingTimeoutMs`, which ends its streams: a watch on a connection
+ * that went dead (kube-apiserver's machine gone, a network partition, a
+ * middlebox that dropped the flow) otherwise waits for events forever, with
+ * nothing on the wire to tell. client-go checks its HTTP/2 connections the
+ * same way (a PING after 30 s without a frame, 15 s for its answer).
  */
 import { connect, constants, type ClientHttp2Session, type ClientHttp2Stream } from "node:http2";
 import type { ConnectionOptions } from "node:tls";
+import type { Logger } from "../log/logger.ts";
 
 /** Opens request streams on shared HTTP/2 sessions. */
 export interface UpstreamStreams {
@@ -29,13 +38,22 @@ const SETTINGS_WAIT_MS = 10_000;
 /** An idle session (no open stream) is closed after this long. */
 const IDLE_CLOSE_MS = 60_000;
 
+/** How often a session with open streams is pinged, and how long its answer may take. */
+export interface SessionHealth {
+  readonly pingIntervalMs: number;
+  readonly pingTimeoutMs: number;
+  readonly logger: Logger;
+}
+
 interface Session {
   readonly session: ClientHttp2Session;
   active: number;
+  /** A PING sent and not yet answered. */
+  pinging: boolean;
 }
 
 /** Sessions to `origin` with `tls` (the same trust and client certificate as the HTTP/1.1 pool). */
-export function createUpstreamStreams(origin: string, tls: ConnectionOptions): UpstreamStreams {
+export function createUpstreamStreams(origin: string, tls: ConnectionOptions, health: SessionHealth): UpstreamStreams {
   const sessions: Session[] = [];
   let connecting: Promise<Session | undefined> | undefined;
   // kube-apiserver offers HTTP/2 only over TLS (no h2c).
@@ -53,7 +71,7 @@ export function createUpstreamStreams(origin: string, tls: ConnectionOptions): U
   function openSession(): Promise<Session | undefined> {
     return new Promise((resolve, reject) => {
       const session = connect(origin, { ...tls, ALPNProtocols: ["h2"] } as Parameters<typeof connect>[1]);
-      const s: Session = { session, active: 0 };
+      const s: Session = { session, active: 0, pinging: false };
       // Usable once the server's SETTINGS are in: until then its stream limit is unknown.
       const settled = new Promise<void>((ok) => session.once("remoteSettings", () => ok()));
       const giveUp = setTimeout(() => {
@@ -79,6 +97,9 @@ export function createUpstreamStreams(origin: string, tls: ConnectionOptions): U
           session.once("close", () => forget(s));
           session.once("goaway", () => forget(s));
           session.setTimeout(IDLE_CLOSE_MS, () => { if (s.active === 0) session.close(); });
+          const checks = setInterval(checkHealth, health.pingIntervalMs, s, health);
+          checks.unref();
+          session.once("close", () => clearInterval(checks));
           sessions.push(s);
           resolve(s);
         });
@@ -142,6 +163,25 @@ type SlotStream = ClientHttp2Stream & { [SLOT]: Session };
 
 function releaseSlot(this: SlotStream): void {
   this[SLOT].active--;
+}
+
+/**
+ * Pings a session that has open streams; destroys it, with its streams,
+ * when the answer does not come in time.
+ */
+function checkHealth(s: Session, health: SessionHealth): void {
+  if (s.active === 0 || s.pinging || s.session.destroyed || s.session.closed) return;
+  const deadline = setTimeout(() => {
+    health.logger.warn({ streams: s.active, waitedMs: health.pingTimeoutMs },
+      "kube-apiserver did not answer an HTTP/2 PING; closing the connection and the watches on it");
+    s.session.destroy(Object.assign(new Error(`no answer to an HTTP/2 PING within ${health.pingTimeoutMs} ms`), { code: "ETIMEDOUT" }));
+  }, health.pingTimeoutMs);
+  deadline.unref();
+  s.pinging = s.session.ping(() => {
+    clearTimeout(deadline);
+    s.pinging = false;
+  });
+  if (!s.pinging) clearTimeout(deadline);
 }
 
 /** Closes a stream the proxy no longer wants (RST_STREAM CANCEL). */

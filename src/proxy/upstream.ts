@@ -43,6 +43,9 @@ export interface UpstreamOptions {
   readonly headersTimeoutMs: number;
   /** Hears each request sent once more (for the metric); the upstream logs it too. */
   readonly onRetry: (reason: UpstreamRetryReason) => void;
+  /** How often an HTTP/2 connection with open streams is pinged, and how long its answer may take. */
+  readonly pingIntervalMs: number;
+  readonly pingTimeoutMs: number;
 }
 
 /**
@@ -75,7 +78,7 @@ export function createUpstream(config: UpstreamConfig, options: UpstreamOptions)
     return token === undefined ? [] : ["Authorization", `Bearer ${token}`];
   };
   const basePath = url.pathname.replace(/\/+$/, "");
-  const streams = createUpstreamStreams(url.origin, tls);
+  const streams = createUpstreamStreams(url.origin, tls, { pingIntervalMs: options.pingIntervalMs, pingTimeoutMs: options.pingTimeoutMs, logger: options.logger });
   const retried = (reason: UpstreamRetryReason) => {
     options.logger.debug({ reason }, "kube-apiserver dropped a request unanswered; sending it once more");
     options.onRetry(reason);

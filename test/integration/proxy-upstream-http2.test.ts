@@ -7,9 +7,11 @@ import { test } from "node:test";
 import assert from "node:assert/strict";
 import { connect, constants, createSecureServer, type Http2SecureServer, type ServerHttp2Stream } from "node:http2";
 import { once } from "node:events";
-import type { AddressInfo } from "node:net";
+import { connect as netConnect, createServer as createNetServer, type AddressInfo, type Socket } from "node:net";
+import { request as httpsRequest } from "node:https";
+import type { IncomingMessage } from "node:http";
 import { createCertificateAuthority, issueCertificate } from "../../src/pki/certificates.ts";
-import { send, startHarness } from "./proxy-harness.ts";
+import { send, startHarness, type Harness } from "./proxy-harness.ts";
 
 interface Seen {
   readonly httpVersion: string;
@@ -190,3 +192,82 @@ for (const how of ["resets its stream", "drops its connection"] as const) {
     assert.equal(closed, true, "the proxy cancelled its upstream stream");
   });
 }
+
+/**
+ * A TCP relay to the upstream whose connections can be frozen: from then on
+ * nothing passes either way and nothing is closed, as when the path to
+ * kube-apiserver dies (its machine gone, a partition, a dropped NAT flow).
+ */
+async function startRelay(upstreamUrl: string): Promise<{ url: string; freeze(): void; close(): void }> {
+  const target = new URL(upstreamUrl);
+  const pairs: [Socket, Socket][] = [];
+  const server = createNetServer((client) => {
+    const upstream = netConnect(Number(target.port), target.hostname);
+    client.on("error", () => {});
+    upstream.on("error", () => {});
+    client.pipe(upstream);
+    upstream.pipe(client);
+    pairs.push([client, upstream]);
+  });
+  server.listen(0, "127.0.0.1");
+  await once(server, "listening");
+  return {
+    url: `https://127.0.0.1:${(server.address() as AddressInfo).port}`,
+    freeze: () => {
+      for (const [a, b] of pairs) {
+        a.unpipe(b);
+        b.unpipe(a);
+        a.pause();
+        b.pause();
+      }
+    },
+    close: () => {
+      for (const [a, b] of pairs) {
+        a.destroy();
+        b.destroy();
+      }
+      server.close();
+    },
+  };
+}
+
+/** Opens a watch through the proxy over HTTP/1.1 and resolves with its response once the first event arrived. */
+async function openWatch(h: Harness, path: string): Promise<IncomingMessage> {
+  const req = httpsRequest({ host: "127.0.0.1", port: h.port, ca: h.caPem, path, agent: false, headers: { authorization: "Bearer alice-token" } });
+  req.on("error", () => {});
+  req.end();
+  const [res] = await once(req, "response") as [IncomingMessage];
+  res.on("error", () => {});
+  await once(res, "data");
+  return res;
+}
+
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+test("a watch whose HTTP/2 connection to the upstream goes dead is cut once a PING goes unanswered, not left waiting forever", async (t) => {
+  const up = await startH2Upstream();
+  const relay = await startRelay(up.url);
+  t.after(() => {
+    relay.close();
+    up.server.close();
+  });
+  const h = await startHarness({
+    upstreamConfig: { server: relay.url, caPem: up.caPem },
+    tuning: { upstreamPingIntervalMs: 100, upstreamPingTimeoutMs: 300 },
+  });
+  t.after(() => h.close());
+
+  const watch = await openWatch(h, "/api/v1/namespaces/default/configmaps?watch=1&hold=1");
+  assert.equal(up.seen.at(-1)?.httpVersion, "2.0", "the watch went over HTTP/2 to the upstream");
+  let closed = false;
+  watch.on("close", () => { closed = true; });
+  await sleep(600);
+  assert.equal(closed, false, "a quiet watch on a healthy connection stays open while its connection is pinged");
+
+  relay.freeze();
+  for (let waited = 0; !closed && waited < 3_000; waited += 50) await sleep(50);
+  assert.equal(closed, true, "the watch was cut");
+  assert.equal(watch.complete, false, "cut, not ended as if kube-apiserver had finished it");
+  assert.match(await h.metrics.registry.getSingleMetricAsString("kubeward_upstream_errors_total"), /kind="timeout"\} 1/);
+  assert.ok(h.logs().some((l) => l["level"] === "warn" && /did not answer an HTTP\/2 PING/.test(String(l["msg"]))));
+});
