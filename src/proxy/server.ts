@@ -152,6 +152,9 @@ function buildServer(ctx: HandlerContext, { cert, key }: ServingCertificate): Ht
     // An http2 server, unlike an https one, leaves Nagle on, even for its HTTP/1.1
     // connections: a response's body then waits ~40 ms for the ACK of its headers.
     socket.setNoDelay(true);
+    // A client that vanished (a laptop closed mid port-forward) is found by TCP keep-alive probes,
+    // or an idle exec or port-forward would hold its kube-apiserver session forever.
+    socket.setKeepAlive(true, CLIENT_KEEPALIVE_MS);
     drain.addConnection(socket);
   });
   server.on("clientError", (err: Error & { code?: string }, socket: Duplex) => {
@@ -163,6 +166,9 @@ function buildServer(ctx: HandlerContext, { cert, key }: ServingCertificate): Ht
   server.on("tlsClientError", (err) => logger.debug({ err: err.message }, "TLS handshake failed"));
   return server;
 }
+
+/** Idle time before TCP keep-alive probes on client connections: kube-apiserver's own listeners use 3 minutes. */
+const CLIENT_KEEPALIVE_MS = 3 * 60_000;
 
 /** Handlers for both protocols of one server. */
 interface RequestHandlers {

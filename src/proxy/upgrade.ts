@@ -27,6 +27,9 @@ export type UpgradeOutcome =
   | { readonly kind: "relayed"; readonly statusCode: number }
   | { readonly kind: "failed"; readonly error: KubewardError; readonly errorKind: UpstreamErrorKind };
 
+/** Idle time before TCP keep-alive probes on an upgraded connection to kube-apiserver: Go's dialer default in client-go's transport. */
+const UPSTREAM_KEEPALIVE_MS = 30_000;
+
 /** Sends the upgrade upstream and wires the client socket to the answer. */
 export async function relayUpgrade(upstream: Upstream, req: UpgradeRequest, client: Duplex): Promise<UpgradeOutcome> {
   const url = new URL(upstream.origin);
@@ -39,6 +42,8 @@ export async function relayUpgrade(upstream: Upstream, req: UpgradeRequest, clie
     out.setTimeout(upstream.headersTimeoutMs, () => out.destroy(Object.assign(new Error("no answer to the upgrade"), { code: "UND_ERR_HEADERS_TIMEOUT" })));
     out.on("upgrade", (res: IncomingMessage, socket: Socket, head: Buffer) => {
       socket.setTimeout(0);
+      // An exec or port-forward can be quiet for hours; keep-alive probes find a dead path to kube-apiserver.
+      socket.setKeepAlive(true, UPSTREAM_KEEPALIVE_MS);
       client.write(responseHead(res, false));
       if (head.length > 0) client.write(head);
       if (req.head.length > 0) socket.write(req.head);
