@@ -54,7 +54,7 @@ function readCapped(res: IncomingMessage): Promise<string> {
  * close an idle connection just as the next periodic key fetch leaves on
  * it, and Go's HTTP client, kube-apiserver's, sends such a request again.
  */
-function get(agent: Agent, url: URL, signal: AbortSignal, headers: Record<string, string>, again = true): Promise<IncomingMessage> {
+function get(agent: Agent, url: URL, signal: AbortSignal, headers: Record<string, string>, mayRetry = true): Promise<IncomingMessage> {
   return new Promise((resolve, reject) => {
     const options = { method: "GET", headers, signal };
     const req = url.protocol === "https:" ? httpsRequest(url, { ...options, agent }) : httpRequest(url, options);
@@ -64,7 +64,7 @@ function get(agent: Agent, url: URL, signal: AbortSignal, headers: Record<string
       resolve(res);
     });
     req.once("error", (err: NodeJS.ErrnoException) => {
-      if (again && !answered && req.reusedSocket && STALE_CONNECTION.has(err.code ?? "") && !signal.aborted) resolve(get(agent, url, signal, headers, false));
+      if (mayRetry && !answered && req.reusedSocket && STALE_CONNECTION.has(err.code ?? "") && !signal.aborted) resolve(get(agent, url, signal, headers, false));
       else reject(err);
     });
     req.end();
