@@ -118,7 +118,7 @@ async function pem(data: string | undefined, file: string | undefined, path: str
   return undefined;
 }
 
-async function credentials(user: User, file: Setting<string>, problems: Problems): Promise<Pick<UpstreamConfig, "certPem" | "keyPem" | "token" | "tokenFile"> | undefined> {
+async function credentials(user: User, file: Setting<string>, problems: Problems): Promise<Pick<UpstreamConfig, "certPem" | "keyPem" | "clientCertFiles" | "token" | "tokenFile"> | undefined> {
   const u = `${file.path} (user "${user.name}"`;
   const certPem = await pem(user.certData, user.certFile, `${u} client-certificate)`, problems);
   const keyPem = await pem(user.keyData, user.keyFile, `${u} client-key)`, problems);
@@ -132,5 +132,11 @@ async function credentials(user: User, file: Setting<string>, problems: Problems
     problems.add(file.path, `user ${JSON.stringify(user.name)} has no client certificate or token; the proxy needs credentials to impersonate`);
     return undefined;
   }
-  return { ...(certPem !== undefined && keyPem !== undefined ? { certPem, keyPem } : {}), ...(token !== undefined ? { token } : {}), ...(tokenFile !== undefined ? { tokenFile } : {}) };
+  // A pair read from files (not inline data, which wins) is re-read as it is renewed, as client-go does.
+  const fromFiles = !user.certData && !user.keyData && user.certFile !== undefined && user.keyFile !== undefined;
+  return {
+    ...(certPem !== undefined && keyPem !== undefined ? { certPem, keyPem } : {}),
+    ...(certPem !== undefined && fromFiles ? { clientCertFiles: { certFile: user.certFile, keyFile: user.keyFile } } : {}),
+    ...(token !== undefined ? { token } : {}), ...(tokenFile !== undefined ? { tokenFile } : {}),
+  };
 }

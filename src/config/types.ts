@@ -39,6 +39,8 @@ export interface UpstreamConfig {
   /** Client certificate and key (PEM) the proxy presents. */
   readonly certPem?: string;
   readonly keyPem?: string;
+  /** The files certPem and keyPem were read from, when both came from files: re-read as they are renewed. */
+  readonly clientCertFiles?: { readonly certFile: string; readonly keyFile: string };
   /** A bearer token the proxy presents (or a file re-read as it rotates). */
   readonly token?: string;
   readonly tokenFile?: string;

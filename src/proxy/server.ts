@@ -23,7 +23,7 @@ import { handleUpgrade } from "./handle-upgrade.ts";
 import { createUpstreamProbe } from "./readiness.ts";
 import { toStatus, writeStatusToSocket } from "./status.ts";
 import { createUpstream } from "./upstream.ts";
-import { loadServingCertificate, reloadServingCertificate, type ServingCertificate } from "./serving-certificate.ts";
+import { loadCertificatePair, watchCertificatePair, type CertificatePair } from "./certificate-files.ts";
 
 /** Knobs with production defaults that tests shorten. */
 export interface ProxyTuning {
@@ -35,7 +35,7 @@ export interface ProxyTuning {
   readonly upstreamTimeoutMs?: number;
   /** How often kube-apiserver's /readyz is probed (default 10 s). */
   readonly probeIntervalMs?: number;
-  /** How often the serving certificate files are re-read (default 30 s). */
+  /** How often the serving certificate's files, and the client certificate's for kube-apiserver, are re-read (default 30 s). */
   readonly certReloadIntervalMs?: number;
   /**
    * How often an HTTP/2 connection to kube-apiserver that carries watches is
@@ -76,9 +76,11 @@ export interface ProxyServer {
  */
 export function createProxyServer(config: ProxyConfig, deps: ProxyDeps): ProxyServer {
   const { logger, metrics, clock } = deps;
+  const certReloadIntervalMs = deps.tuning?.certReloadIntervalMs ?? 30_000;
   const upstream = createUpstream(config.upstream, { clock, logger, headersTimeoutMs: deps.tuning?.upstreamTimeoutMs ?? 120_000,
     onRetry: (reason) => metrics.upstreamRetries.inc({ reason }),
     pingIntervalMs: deps.tuning?.upstreamPingIntervalMs ?? 30_000, pingTimeoutMs: deps.tuning?.upstreamPingTimeoutMs ?? 15_000,
+    certReloadIntervalMs,
   });
   const drain = createDrainTracker();
   const ctx: HandlerContext = {
@@ -99,7 +101,7 @@ export function createProxyServer(config: ProxyConfig, deps: ProxyDeps): ProxySe
   return {
     ready,
     listen: async () => {
-      const serving = await startServing(ctx, deps.tuning?.certReloadIntervalMs ?? 30_000);
+      const serving = await startServing(ctx, certReloadIntervalMs);
       server = serving.server;
       reloader = serving.reloader;
       probe.start();
@@ -122,14 +124,15 @@ export function createProxyServer(config: ProxyConfig, deps: ProxyDeps): ProxySe
 async function startServing(ctx: HandlerContext, certReloadIntervalMs: number) {
   const { config, logger } = ctx;
   const files = { certFile: config.tlsCertFile, keyFile: config.tlsPrivateKeyFile };
-  const certificate = await loadServingCertificate(files.certFile, files.keyFile);
+  const certificate = await loadCertificatePair(files);
   const server = buildServer(ctx, certificate);
   const address = await listenOn(server, config.listen.host, config.listen.port);
-  const reloader = reloadServingCertificate(server, files, certificate, { intervalMs: certReloadIntervalMs, logger });
+  const reloader = watchCertificatePair(files, certificate, { intervalMs: certReloadIntervalMs, logger, what: "serving certificate" },
+    (pair) => server.setSecureContext(pair));
   return { server, reloader, address };
 }
 
-function buildServer(ctx: HandlerContext, { cert, key }: ServingCertificate): Http2SecureServer {
+function buildServer(ctx: HandlerContext, { cert, key }: CertificatePair): Http2SecureServer {
   const { config, logger, drain } = ctx;
   // maxHeaderSize is not in the http2 typings, but the HTTP/1.1 parser behind allowHTTP1 reads it from the server.
   // HTTP/2 allows 128 header fields by default; 2000 matches HTTP/1.1's maxHeadersCount (many --as-group values).

@@ -1,7 +1,10 @@
 /**
  * The connection to kube-apiserver: one undici Pool (keep-alive, pipelining
  * 1) presenting the proxy's credentials, the TLS options upgrades reuse, and
- * the mapping of transport failures to error codes.
+ * the mapping of transport failures to error codes. A client certificate
+ * read from files is re-read as it is renewed: new connections present the
+ * new one, and the connections opened with the old one close once their
+ * requests and watches end.
  */
 import type { ConnectionOptions } from "node:tls";
 import type { Dispatcher, Pool as UndiciPool } from "undici";
@@ -12,6 +15,7 @@ import type { Logger } from "../log/logger.ts";
 import { KubewardError } from "../errors.ts";
 import { createTokenSource } from "./token-source.ts";
 import { createUpstreamStreams, type UpstreamStreams } from "./upstream-streams.ts";
+import { watchCertificatePair } from "./certificate-files.ts";
 
 /** The proxy's connection to kube-apiserver. */
 export interface Upstream {
@@ -46,6 +50,15 @@ export interface UpstreamOptions {
   /** How often an HTTP/2 connection with open streams is pinged, and how long its answer may take. */
   readonly pingIntervalMs: number;
   readonly pingTimeoutMs: number;
+  /** How often a client certificate read from files is re-read. */
+  readonly certReloadIntervalMs: number;
+}
+
+/** The pool, HTTP/2 sessions and TLS options of one client certificate. */
+interface Connections {
+  readonly tls: ConnectionOptions;
+  readonly pool: UndiciPool;
+  readonly streams: UpstreamStreams;
 }
 
 /**
@@ -58,48 +71,70 @@ export type UpstreamRetryReason = "reset" | "refused_stream";
 /** Opens the pool to `config.server`. */
 export function createUpstream(config: UpstreamConfig, options: UpstreamOptions): Upstream {
   const url = new URL(config.server);
-  const tls: ConnectionOptions = {
+  const openConnections = (tls: ConnectionOptions): Connections => ({
+    tls,
+    // HTTP/1.1 only: undici's HTTP/2 client folds repeated header names into
+    // one "a, b" value, which would turn two Impersonate-Group headers into one
+    // group that kube-apiserver then authorizes as such.
+    pool: new Pool(url.origin, {
+      connect: tls as NonNullable<UndiciPool.Options["connect"]>, pipelining: 1, headersTimeout: options.headersTimeoutMs, bodyTimeout: 0,
+      allowH2: false,
+    }),
+    streams: createUpstreamStreams(url.origin, tls, { pingIntervalMs: options.pingIntervalMs, pingTimeoutMs: options.pingTimeoutMs, logger: options.logger }),
+  });
+  let current = openConnections({
     ...(config.caPem !== undefined ? { ca: config.caPem } : {}),
     ...(config.certPem !== undefined ? { cert: config.certPem } : {}),
     ...(config.keyPem !== undefined ? { key: config.keyPem } : {}),
     ...(config.tlsServerName !== undefined ? { servername: config.tlsServerName } : {}),
     rejectUnauthorized: !config.insecureSkipTlsVerify,
-  };
-  // HTTP/1.1 only: undici's HTTP/2 client folds repeated header names into
-  // one "a, b" value, which would turn two Impersonate-Group headers into one
-  // group that kube-apiserver then authorizes as such.
-  const pool = new Pool(url.origin, {
-    connect: tls as NonNullable<UndiciPool.Options["connect"]>, pipelining: 1, headersTimeout: options.headersTimeoutMs, bodyTimeout: 0,
-    allowH2: false,
   });
+  /** Connections of replaced certificates, closing once their requests end. */
+  const retiring = new Set<Connections>();
+  const files = config.clientCertFiles;
+  const watcher = files && config.certPem && config.keyPem ? watchCertificatePair(
+    files, { cert: Buffer.from(config.certPem), key: Buffer.from(config.keyPem) },
+    { intervalMs: options.certReloadIntervalMs, logger: options.logger, what: "client certificate for kube-apiserver" },
+    ({ cert, key }) => {
+      const old = current;
+      current = openConnections({ ...old.tls, cert, key });
+      retiring.add(old);
+      old.streams.close();
+      void old.pool.close().catch(() => undefined).finally(() => retiring.delete(old));
+    },
+  ) : undefined;
   const tokens = createTokenSource(config, options.clock, options.logger);
   const credentialHeaders = async () => {
     const token = await tokens.token();
     return token === undefined ? [] : ["Authorization", `Bearer ${token}`];
   };
   const basePath = url.pathname.replace(/\/+$/, "");
-  const streams = createUpstreamStreams(url.origin, tls, { pingIntervalMs: options.pingIntervalMs, pingTimeoutMs: options.pingTimeoutMs, logger: options.logger });
   const retried = (reason: UpstreamRetryReason) => {
     options.logger.debug({ reason }, "kube-apiserver dropped a request unanswered; sending it once more");
     options.onRetry(reason);
   };
   return {
-    origin: url.origin, basePath, pool, streams, tls, credentialHeaders, headersTimeoutMs: options.headersTimeoutMs, retried,
+    origin: url.origin, basePath, credentialHeaders, headersTimeoutMs: options.headersTimeoutMs, retried,
+    get pool() { return current.pool; },
+    get streams() { return current.streams; },
+    get tls() { return current.tls; },
     requestJson: async (method, path, body) => {
       const headers = [...(await credentialHeaders()), "Accept", "application/json"];
       if (body !== undefined) headers.push("Content-Type", "application/json");
-      const options = { method, path: basePath + path, headers, body: body === undefined ? null : JSON.stringify(body) };
-      const res = await exchangeText(pool, options).catch((err: unknown) => {
+      const request = { method, path: basePath + path, headers, body: body === undefined ? null : JSON.stringify(body) };
+      const res = await exchangeText(current.pool, request).catch((err: unknown) => {
         const failure = upstreamFailure(err);
-        if (failure.kind !== "reset" || !isReplayable(method, options.body !== null)) throw failure.error;
+        if (failure.kind !== "reset" || !isReplayable(method, request.body !== null)) throw failure.error;
         retried("reset");
-        return exchangeText(pool, options).catch((again: unknown) => { throw upstreamFailure(again).error; });
+        return exchangeText(current.pool, request).catch((again: unknown) => { throw upstreamFailure(again).error; });
       });
       return { statusCode: res.statusCode, body: parseJson(res.text) };
     },
     close: async () => {
-      streams.close();
-      await pool.destroy();
+      watcher?.stop();
+      const all = [current, ...retiring];
+      for (const c of all) c.streams.close();
+      await Promise.all(all.map((c) => c.pool.destroy()));
     },
   };
 }

@@ -3,7 +3,12 @@ import assert from "node:assert/strict";
 import { mkdtemp, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { request } from "node:https";
+import type { IncomingMessage } from "node:http";
+import { once } from "node:events";
 import { startHarness, send } from "./proxy-harness.ts";
+import { startRecordingUpstream } from "../tools/recording-upstream.ts";
+import { issueCertificate } from "../../src/pki/certificates.ts";
 import { TOKEN_FILE_REFRESH_MS } from "../../src/proxy/token-source.ts";
 
 test("the proxy presents its own bearer token upstream, for requests, reviews and probes, never the client's", async (t) => {
@@ -37,3 +42,56 @@ test("a server URL with a path prefix is put before every forwarded path", async
   await send(prefixed, "/api/v1/pods?limit=1", ["Authorization", "Bearer alice-token"]);
   assert.equal(h.upstream.requests.at(-1)?.url, "/k8s/clusters/c-1/api/v1/pods?limit=1");
 });
+
+test("a client certificate read from files is re-read as it is renewed; an open watch keeps its connection", async (t) => {
+  const upstream = await startRecordingUpstream();
+  const dir = await mkdtemp(join(tmpdir(), "kubeward-client-cert-"));
+  const files = { certFile: join(dir, "client.crt"), keyFile: join(dir, "client.key") };
+  const first = upstream.clientCert;
+  await writeFile(files.certFile, first.certPem);
+  await writeFile(files.keyFile, first.keyPem);
+  upstream.route("/api/v1/configmaps", (_req, res) => {
+    res.writeHead(200, { "content-type": "application/json" });
+    res.write('{"type":"ADDED"}\n');
+  });
+  const h = await startHarness({
+    upstream, upstreamConfig: { certPem: first.certPem, keyPem: first.keyPem, clientCertFiles: files }, tuning: { certReloadIntervalMs: 20 },
+  });
+  t.after(async () => { await h.close(); await upstream.close(); await rm(dir, { recursive: true, force: true }); });
+  const AUTH = ["Authorization", "Bearer alice-token"];
+  const clientCN = () => upstream.requests.at(-1)?.clientCN;
+
+  await send(h, "/api/v1/pods", AUTH);
+  assert.equal(clientCN(), "kubeward-proxy");
+  const watch = await openWatch(h.port, h.caPem, "/api/v1/configmaps?watch=1");
+  let watchClosed = false;
+  watch.on("close", () => { watchClosed = true; });
+
+  const renewed = await issueCertificate(upstream.ca, { commonName: "kubeward-proxy-renewed", usage: "client" });
+  await writeFile(files.certFile, renewed.certPem);
+  await waitFor(() => h.logs().some((l) => l["msg"] === "client certificate for kube-apiserver not reloaded; keeping the current one"));
+  await send(h, "/api/v1/pods", AUTH);
+  assert.equal(clientCN(), "kubeward-proxy", "a half-written renewal (new certificate, old key) is not taken");
+
+  await writeFile(files.keyFile, renewed.keyPem);
+  await waitFor(() => h.logs().some((l) => l["msg"] === "client certificate for kube-apiserver reloaded"));
+  await send(h, "/api/v1/pods", AUTH);
+  assert.equal(clientCN(), "kubeward-proxy-renewed", "new connections present the renewed certificate");
+  assert.equal(watchClosed, false, "the watch opened before the renewal is still open");
+  watch.destroy();
+});
+
+async function openWatch(port: number, ca: string, path: string): Promise<IncomingMessage> {
+  const req = request({ host: "127.0.0.1", port, ca, path, agent: false, headers: { authorization: "Bearer alice-token" } });
+  req.on("error", () => {});
+  req.end();
+  const [res] = await once(req, "response") as [IncomingMessage];
+  res.on("error", () => {});
+  await once(res, "data");
+  return res;
+}
+
+async function waitFor(check: () => boolean): Promise<void> {
+  for (let i = 0; i < 200 && !check(); i++) await new Promise((resolve) => setTimeout(resolve, 10));
+  assert.ok(check(), "timed out");
+}

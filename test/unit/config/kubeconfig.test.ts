@@ -39,6 +39,7 @@ describe("upstream from a kubeconfig", () => {
     assert.equal(upstream?.caPem, f.caPem);
     assert.equal(upstream?.certPem, f.client.certPem);
     assert.equal(upstream?.keyPem, f.client.keyPem);
+    assert.deepEqual(upstream?.clientCertFiles, { certFile: join(f.dir, "client.crt"), keyFile: join(f.dir, "client.key") }, "kept as paths to re-read");
     assert.equal(upstream?.insecureSkipTlsVerify, false);
   });
 
