@@ -3,10 +3,7 @@ import assert from "node:assert/strict";
 import { mkdtemp, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { request } from "node:https";
-import type { IncomingMessage } from "node:http";
-import { once } from "node:events";
-import { startHarness, send } from "./proxy-harness.ts";
+import { openWatch, startHarness, send } from "./proxy-harness.ts";
 import { startRecordingUpstream } from "../tools/recording-upstream.ts";
 import { issueCertificate } from "../../src/pki/certificates.ts";
 import { TOKEN_FILE_REFRESH_MS } from "../../src/proxy/token-source.ts";
@@ -63,7 +60,7 @@ test("a client certificate read from files is re-read as it is renewed; an open 
 
   await send(h, "/api/v1/pods", AUTH);
   assert.equal(clientCN(), "kubeward-proxy");
-  const watch = await openWatch(h.port, h.caPem, "/api/v1/configmaps?watch=1");
+  const watch = await openWatch(h, "/api/v1/configmaps?watch=1");
   let watchClosed = false;
   watch.on("close", () => { watchClosed = true; });
 
@@ -80,16 +77,6 @@ test("a client certificate read from files is re-read as it is renewed; an open 
   assert.equal(watchClosed, false, "the watch opened before the renewal is still open");
   watch.destroy();
 });
-
-async function openWatch(port: number, ca: string, path: string): Promise<IncomingMessage> {
-  const req = request({ host: "127.0.0.1", port, ca, path, agent: false, headers: { authorization: "Bearer alice-token" } });
-  req.on("error", () => {});
-  req.end();
-  const [res] = await once(req, "response") as [IncomingMessage];
-  res.on("error", () => {});
-  await once(res, "data");
-  return res;
-}
 
 async function waitFor(check: () => boolean): Promise<void> {
   for (let i = 0; i < 200 && !check(); i++) await new Promise((resolve) => setTimeout(resolve, 10));

@@ -7,7 +7,8 @@ import { mkdtemp, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { request, type RequestOptions } from "node:https";
-import type { IncomingHttpHeaders } from "node:http";
+import type { IncomingHttpHeaders, IncomingMessage } from "node:http";
+import { once } from "node:events";
 import type { UserInfo } from "../../src/auth/authenticator.ts";
 import type { ProxyConfig } from "../../src/config/types.ts";
 import type { ErrorCode } from "../../src/errors.ts";
@@ -120,6 +121,17 @@ export function send(h: Harness, path: string, rawHeaders: string[] = [], init: 
     req.on("error", reject);
     req.end(init.body);
   });
+}
+
+/** Opens a watch through the proxy over HTTP/1.1 as alice and resolves with its response once the first event arrived. */
+export async function openWatch(h: Harness, path: string): Promise<IncomingMessage> {
+  const req = request({ host: "127.0.0.1", port: h.port, ca: h.caPem, path, agent: false, headers: { authorization: "Bearer alice-token" } });
+  req.on("error", () => {});
+  req.end();
+  const [res] = await once(req, "response") as [IncomingMessage];
+  res.on("error", () => {});
+  await once(res, "data");
+  return res;
 }
 
 /** The exact 401 body kube-apiserver sends. */

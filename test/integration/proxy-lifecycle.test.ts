@@ -1,4 +1,4 @@
-import { test } from "node:test";
+import { test, type TestContext } from "node:test";
 import assert from "node:assert/strict";
 import { request } from "node:https";
 import { connect } from "node:tls";
@@ -62,23 +62,25 @@ test("a probe result goes stale: without a recent success the proxy is not ready
   assert.equal(h.proxy.ready(), false);
 });
 
-test("a readiness probe whose connection kube-apiserver drops unanswered is sent once more, so one drop does not make the proxy unready", async (t) => {
+/** A proxy whose first probe (every minute) meets an upstream that drops the next `drops` /readyz connections unanswered. */
+async function startWithDroppedProbes(t: TestContext, drops: number) {
   const upstream = await startRecordingUpstream();
   t.after(() => upstream.close());
-  upstream.dropReadyz(1);
+  upstream.dropReadyz(drops);
   const h = await startHarness({ upstream, tuning: { probeIntervalMs: 60_000 } });
   t.after(() => h.close());
+  return { upstream, h };
+}
+
+test("a readiness probe whose connection kube-apiserver drops unanswered is sent once more, so one drop does not make the proxy unready", async (t) => {
+  const { upstream, h } = await startWithDroppedProbes(t, 1);
   await waitFor(() => h.proxy.ready(), "ready after the first probe, sent twice");
   assert.equal(upstream.readyzRequests(), 2);
   assert.match(await h.metrics.registry.getSingleMetricAsString("kubeward_upstream_retries_total"), /^kubeward_upstream_retries_total\{reason="reset"\} 1$/m);
 });
 
 test("a readiness probe dropped twice fails after its second attempt", async (t) => {
-  const upstream = await startRecordingUpstream();
-  t.after(() => upstream.close());
-  upstream.dropReadyz(2);
-  const h = await startHarness({ upstream, tuning: { probeIntervalMs: 60_000 } });
-  t.after(() => h.close());
+  const { upstream, h } = await startWithDroppedProbes(t, 2);
   await waitFor(() => h.logs().some((l) => l["msg"] === "upstream probe failed"), "the probe failed");
   assert.equal(upstream.readyzRequests(), 2);
   assert.equal(h.proxy.ready(), false);

@@ -8,10 +8,8 @@ import assert from "node:assert/strict";
 import { connect, constants, createSecureServer, type Http2SecureServer, type ServerHttp2Stream } from "node:http2";
 import { once } from "node:events";
 import { connect as netConnect, createServer as createNetServer, type AddressInfo, type Socket } from "node:net";
-import { request as httpsRequest } from "node:https";
-import type { IncomingMessage } from "node:http";
 import { createCertificateAuthority, issueCertificate } from "../../src/pki/certificates.ts";
-import { send, startHarness, type Harness } from "./proxy-harness.ts";
+import { openWatch, send, startHarness } from "./proxy-harness.ts";
 
 interface Seen {
   readonly httpVersion: string;
@@ -229,17 +227,6 @@ async function startRelay(upstreamUrl: string): Promise<{ url: string; freeze():
       server.close();
     },
   };
-}
-
-/** Opens a watch through the proxy over HTTP/1.1 and resolves with its response once the first event arrived. */
-async function openWatch(h: Harness, path: string): Promise<IncomingMessage> {
-  const req = httpsRequest({ host: "127.0.0.1", port: h.port, ca: h.caPem, path, agent: false, headers: { authorization: "Bearer alice-token" } });
-  req.on("error", () => {});
-  req.end();
-  const [res] = await once(req, "response") as [IncomingMessage];
-  res.on("error", () => {});
-  await once(res, "data");
-  return res;
 }
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
