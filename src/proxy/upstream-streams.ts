@@ -18,10 +18,13 @@
  * that went dead (kube-apiserver's machine gone, a network partition, a
  * middlebox that dropped the flow) otherwise waits for events forever, with
  * nothing on the wire to tell. client-go checks its HTTP/2 connections the
- * same way (a PING after 30 s without a frame, 15 s for its answer).
+ * same way (a PING after 30 s without a frame, 15 s for its answer). A
+ * session that is closing (after a GOAWAY) can no longer be pinged, so its
+ * connection also has TCP keep-alive.
  */
 import { connect, constants, type ClientHttp2Session, type ClientHttp2Stream } from "node:http2";
-import type { ConnectionOptions } from "node:tls";
+import { isIP } from "node:net";
+import { connect as tlsConnect, type ConnectionOptions, type TLSSocket } from "node:tls";
 import type { Logger } from "../log/logger.ts";
 
 /** Opens request streams on shared HTTP/2 sessions. */
@@ -70,7 +73,7 @@ export function createUpstreamStreams(origin: string, tls: ConnectionOptions, he
 
   function openSession(): Promise<Session | undefined> {
     return new Promise((resolve, reject) => {
-      const session = connect(origin, { ...tls, ALPNProtocols: ["h2"] } as Parameters<typeof connect>[1]);
+      const session = connect(origin, { createConnection: () => openSocket(origin, tls) });
       const s: Session = { session, active: 0, pinging: false };
       // Usable once the server's SETTINGS are in: until then its stream limit is unknown.
       const settled = new Promise<void>((ok) => session.once("remoteSettings", () => ok()));
@@ -155,6 +158,24 @@ export function createUpstreamStreams(origin: string, tls: ConnectionOptions, he
       for (const s of sessions.splice(0)) s.session.close();
     },
   };
+}
+
+/** Idle time before TCP keep-alive probes on a session's connection (libuv then probes every second, 10 times). */
+const SESSION_KEEPALIVE_MS = 30_000;
+
+/**
+ * A session's TLS connection, opened as node:http2 would (ALPN h2, SNI with
+ * the host unless it is an address), plus TCP keep-alive, which Node does not
+ * let a caller set through a session's socket.
+ */
+function openSocket(origin: string, tls: ConnectionOptions): TLSSocket {
+  const url = new URL(origin);
+  const host = url.hostname.replace(/^\[(.*)\]$/, "$1");
+  const socket = tlsConnect({
+    ...(isIP(host) === 0 ? { servername: host } : {}), ...tls, host, port: Number(url.port || 443), ALPNProtocols: ["h2"],
+  });
+  socket.setKeepAlive(true, SESSION_KEEPALIVE_MS);
+  return socket;
 }
 
 /** Where a stream's "close" listener finds the session whose stream slot it holds. */

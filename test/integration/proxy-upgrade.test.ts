@@ -2,9 +2,9 @@ import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
 import { connect, type TLSSocket } from "node:tls";
 import { once } from "node:events";
-import { readFile } from "node:fs/promises";
 import { WebSocket } from "ws";
 import { startHarness, ALICE, UNAUTHORIZED, type Harness } from "./proxy-harness.ts";
+import { KEEPALIVE_TIMER, tcpTimers } from "../tools/tcp-timers.ts";
 
 let h: Harness;
 before(async () => { h = await startHarness(); });
@@ -58,19 +58,6 @@ test("a SPDY/3.1 exec upgrade is relayed with the user's identity and carries by
   assert.ok(h.logs().some((l) => l["upgrade"] === true && l["code"] === 101 && l["class"] === "exec"));
 });
 
-/** The kernel's timer on each IPv4 TCP socket of this machine (/proc/net/tcp): keep-alive is timer 2, `seconds` until it fires. */
-async function tcpTimers(): Promise<{ local: number; remote: number; timer: number; seconds: number }[]> {
-  const lines = (await readFile("/proc/net/tcp", "utf8")).trim().split("\n").slice(1);
-  return lines.map((line) => {
-    const [, local, remote, , , timer] = line.trim().split(/\s+/) as string[];
-    const [kind, when] = (timer ?? "0:0").split(":");
-    return {
-      local: parseInt((local ?? "").split(":")[1] ?? "", 16), remote: parseInt((remote ?? "").split(":")[1] ?? "", 16),
-      timer: parseInt(kind ?? "", 16), seconds: parseInt(when ?? "", 16) / 100,
-    };
-  });
-}
-
 test("an idle exec is watched by TCP keep-alive on both of the proxy's connections, so a vanished peer does not hold it open", { timeout: 10_000 }, async () => {
   const { socket } = await rawUpgrade([
     "Authorization: Bearer alice-token", "Connection: Upgrade", "Upgrade: SPDY/3.1", "X-Stream-Protocol-Version: v4.channel.k8s.io",
@@ -78,10 +65,10 @@ test("an idle exec is watched by TCP keep-alive on both of the proxy's connectio
   const upstreamPort = Number(new URL(h.upstream.url).port);
   const timers = await tcpTimers();
   const toClient = timers.find((t) => t.local === h.port && t.remote === socket.localPort);
-  assert.equal(toClient?.timer, 2, "the client's connection has a keep-alive timer");
+  assert.equal(toClient?.timer, KEEPALIVE_TIMER, "the client's connection has a keep-alive timer");
   assert.ok((toClient?.seconds ?? Infinity) <= 180, `first probe within 3 minutes (${toClient?.seconds} s)`);
   // The upgrade's own connection to kube-apiserver (the pool's idle ones probe after 60 s).
-  assert.ok(timers.some((t) => t.remote === upstreamPort && t.timer === 2 && t.seconds <= 30), "the upstream connection has a 30 s keep-alive timer");
+  assert.ok(timers.some((t) => t.remote === upstreamPort && t.timer === KEEPALIVE_TIMER && t.seconds <= 30), "the upstream connection has a 30 s keep-alive timer");
   socket.destroy();
 });
 

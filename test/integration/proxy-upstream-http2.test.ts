@@ -10,6 +10,7 @@ import { once } from "node:events";
 import { connect as netConnect, createServer as createNetServer, type AddressInfo, type Socket } from "node:net";
 import { createCertificateAuthority, issueCertificate } from "../../src/pki/certificates.ts";
 import { openWatch, send, startHarness } from "./proxy-harness.ts";
+import { KEEPALIVE_TIMER, tcpTimers } from "../tools/tcp-timers.ts";
 
 interface Seen {
   readonly httpVersion: string;
@@ -257,4 +258,19 @@ test("a watch whose HTTP/2 connection to the upstream goes dead is cut once a PI
   assert.equal(watch.complete, false, "cut, not ended as if kube-apiserver had finished it");
   assert.match(await h.metrics.registry.getSingleMetricAsString("kubeward_upstream_errors_total"), /kind="timeout"\} 1/);
   assert.ok(h.logs().some((l) => l["level"] === "warn" && /did not answer an HTTP\/2 PING/.test(String(l["msg"]))));
+});
+
+test("a watch's HTTP/2 connection to the upstream has TCP keep-alive, for when a closing session can no longer be pinged", async (t) => {
+  const up = await startH2Upstream();
+  t.after(() => up.server.close());
+  const h = await startHarness({ upstreamConfig: { server: up.url, caPem: up.caPem } });
+  t.after(() => h.close());
+
+  const watch = await openWatch(h, "/api/v1/namespaces/default/configmaps?watch=1&hold=1");
+  assert.equal(up.seen.at(-1)?.httpVersion, "2.0", "the watch went over HTTP/2 to the upstream");
+  const upstreamPort = Number(new URL(up.url).port);
+  // The pool's HTTP/1.1 connections (the readiness probe's) probe after 60 s; the session's after 30 s.
+  const timers = await tcpTimers();
+  assert.ok(timers.some((s) => s.remote === upstreamPort && s.timer === KEEPALIVE_TIMER && s.seconds <= 30), "the session's connection has a 30 s keep-alive timer");
+  watch.destroy();
 });
